@@ -1,0 +1,31 @@
+// The `berth` command line: one file wires every command, each registered from its own module.
+import { Command, CommanderError } from 'commander';
+import { BerthError } from '../core/errors.js';
+
+/** A command module adds its subcommand(s) to the program; actions set process.exitCode on failure. */
+export type CommandModule = (program: Command) => void;
+
+const commands: CommandModule[] = [];
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('berth')
+    .description('berth: a self-hostable scaling control plane for app platforms')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  for (const register of commands) register(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0
+      return error.exitCode;
+    }
+    if (error instanceof BerthError) {
+      process.stderr.write(`berth: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  return Number(process.exitCode ?? 0);
+}
