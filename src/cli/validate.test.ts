@@ -1,0 +1,140 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from './main.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'berth-validate-'));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** Runs `berth <args>` in process, capturing what it writes. */
+async function berth(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  try {
+    const code = await main(['node', 'berth', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+const VALID = `services:
+  hello:
+    run: node server.js
+    http: { host: hello.localhost }
+    health:
+      ready: { type: http, path: /healthz }
+  worker:
+    run: node worker.js
+    resources: { memory: 1Gi, cpu: 2 }
+    scale: { min: 0, max: 10, target: { metric: queue_depth, value: 100 } }
+  db:
+    run: postgres
+    ports: [5432]
+    tcp: { port: 15432 }
+`;
+
+const INVALID = `services:
+  web:
+    run: node server.js
+    replica: 2
+    resources:
+      memory: 256MB
+`;
+
+describe('berth validate', () => {
+  beforeEach(() => {
+    process.exitCode = 0;
+  });
+  afterEach(() => {
+    // main reads process.exitCode; leaving 1 behind would fail the test run itself
+    process.exitCode = 0;
+  });
+
+  it('prints one summary line per service and exits 0', async () => {
+    const result = await berth('validate', '-f', file('valid.yaml', VALID));
+    expect(result).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: [
+        'hello   replicas 1                      memory 256Mi cpu 250m  http hello.localhost/',
+        'worker  scale 0..10 on queue_depth 100  memory 1Gi cpu 2       no route',
+        'db      replicas 1                      memory 256Mi cpu 250m  tcp :15432 (host ports 5432)',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('prints every error as file:line:col path: problem; fix and exits 1', async () => {
+    const path = file('invalid.yaml', INVALID);
+    const result = await berth('validate', '-f', path);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      [
+        `${path}:4:5 services.web.replica: unknown field; did you mean "replicas"?`,
+        `${path}:6:15 services.web.resources.memory: "256MB" is not a size; write 256Mi (binary) or 256M (decimal)`,
+        `2 errors in ${path}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('prints a YAML syntax error without a path', async () => {
+    const path = file('syntax.yaml', 'services:\n  web:\n    run: x\n    run: y\n');
+    const result = await berth('validate', '-f', path);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`${path}:4:5 map keys must be unique; remove one of them\n1 error in ${path}\n`);
+  });
+
+  it('reads berth.yaml by default and says clearly when it is missing', async () => {
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const result = await berth('validate');
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe('berth: berth.yaml: no such file; pass -f <path> or create berth.yaml (see docs/berth-yaml.md)\n');
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('prints the parsed spec as JSON with --json', async () => {
+    const result = await berth('validate', '--json', '-f', file('valid.yaml', VALID));
+    expect(result.code).toBe(0);
+    const parsed = JSON.parse(result.stdout) as { version: number; services: Record<string, { resources: unknown }> };
+    expect(parsed.version).toBe(1);
+    expect(Object.keys(parsed.services)).toEqual(['hello', 'worker', 'db']);
+    expect(parsed.services.worker?.resources).toEqual({ memory: 2 ** 30, cpu: 2000 });
+  });
+
+  it('prints the errors as JSON with --json', async () => {
+    const path = file('invalid.yaml', INVALID);
+    const result = await berth('validate', '--json', '-f', path);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({
+      errors: [
+        { file: path, line: 4, col: 5, path: 'services.web.replica', message: 'unknown field; did you mean "replicas"?' },
+        {
+          file: path,
+          line: 6,
+          col: 15,
+          path: 'services.web.resources.memory',
+          message: '"256MB" is not a size; write 256Mi (binary) or 256M (decimal)',
+        },
+      ],
+    });
+    const missing = await berth('validate', '--json', '-f', join(dir, 'nope.yaml'));
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ errors: [{ file: join(dir, 'nope.yaml'), message: expect.stringContaining('no such file') }] });
+  });
+});

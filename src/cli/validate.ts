@@ -1,0 +1,92 @@
+// `berth validate`: checks a berth.yaml offline and prints every problem at once, each as
+// `file:line:col path: problem; fix`, or a one-line summary per service when it is valid.
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { formatCpu, formatSize } from '../core/quantity.js';
+import type { BerthFile } from '../spec/berth-file.js';
+import { parseBerthFile } from '../spec/parse.js';
+import type { ServiceSpec } from '../spec/service.js';
+import { formatPath, type SpecIssue } from '../spec/spec-issue.js';
+import type { CommandModule } from './main.js';
+
+interface Options {
+  file: string;
+  json?: boolean;
+}
+
+/** `file:line:col path: message`, the form editors and terminals turn into links. */
+export function formatIssue(file: string, issue: SpecIssue): string {
+  const where = `${file}:${issue.line ?? 1}:${issue.col ?? 1}`;
+  return issue.path.length === 0 ? `${where} ${issue.message}` : `${where} ${formatPath(issue.path)}: ${issue.message}`;
+}
+
+function scaleText(service: ServiceSpec): string {
+  if (service.scale === undefined) return `replicas ${service.replicas ?? 1}`;
+  const { min, max, target } = service.scale;
+  const aim = target.type === 'metric' ? `${target.metric} ${target.value}` : target.type === 'cpu' ? `cpu ${target.value}%` : `${target.type} ${target.value}`;
+  return `scale ${min}..${max} on ${aim}`;
+}
+
+function routeText(service: ServiceSpec): string {
+  if (service.http !== undefined) return `http ${service.http.host}${service.http.path}`;
+  if (service.tcp !== undefined) return `tcp :${service.tcp.port}`;
+  return 'no route';
+}
+
+/** One line per service: name, count or bounds, memory/cpu, route. */
+export function summary(file: BerthFile): string[] {
+  const rows = Object.entries(file.services).map(([name, s]) => [
+    name,
+    scaleText(s),
+    `memory ${formatSize(s.resources.memory)} cpu ${formatCpu(s.resources.cpu)}`,
+    routeText(s) + (s.ports.length > 0 ? ` (host ports ${s.ports.join(', ')})` : ''),
+  ]);
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell)).join('  '));
+}
+
+async function readSpec(file: string): Promise<{ ok: true; text: string } | { ok: false; message: string }> {
+  try {
+    return { ok: true, text: await readFile(file, 'utf8') };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { ok: false, message: `${file}: no such file; pass -f <path> or create ${file} (see docs/berth-yaml.md)` };
+    if (code === 'EISDIR') return { ok: false, message: `${file}: is a directory; pass -f <path> to the berth.yaml inside it` };
+    if (code === 'EACCES') return { ok: false, message: `${file}: permission denied; make the file readable` };
+    throw error;
+  }
+}
+
+async function validate(options: Options): Promise<void> {
+  const { file, json = false } = options;
+  const read = await readSpec(file);
+  const parsed = read.ok ? parseBerthFile(read.text) : undefined;
+  if (parsed?.ok) {
+    process.stdout.write(json ? `${JSON.stringify(parsed.value, null, 2)}\n` : `${summary(parsed.value).join('\n')}\n`);
+    return;
+  }
+  process.exitCode = 1;
+  const issues: SpecIssue[] = parsed === undefined ? [] : parsed.error;
+  if (json) {
+    const errors = read.ok
+      ? issues.map((i) => ({ file, line: i.line ?? 1, col: i.col ?? 1, path: formatPath(i.path), message: i.message }))
+      : [{ file, message: read.message }];
+    process.stdout.write(`${JSON.stringify({ errors }, null, 2)}\n`);
+    return;
+  }
+  if (!read.ok) {
+    process.stderr.write(`berth: ${read.message}\n`);
+    return;
+  }
+  const lines = issues.map((i) => formatIssue(file, i));
+  process.stderr.write(`${lines.join('\n')}\n${issues.length} ${issues.length === 1 ? 'error' : 'errors'} in ${file}\n`);
+}
+
+export const validateCommand: CommandModule = (program: Command) => {
+  program
+    .command('validate')
+    .description('check a berth.yaml and print every problem with its line and column')
+    .option('-f, --file <path>', 'the berth file', 'berth.yaml')
+    .option('--json', 'print the parsed spec, or the errors, as JSON')
+    .action(validate);
+};

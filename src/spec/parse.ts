@@ -1,0 +1,69 @@
+// berth.yaml text to a checked BerthFile, or every problem with its line and column: YAML syntax
+// errors from the parser, then spec errors mapped from their path back to the source node.
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
+import { err, type Result } from '../core/result.js';
+import { checkBerthFile, type BerthFile } from './berth-file.js';
+import type { SpecIssue, SpecPath } from './spec-issue.js';
+
+const YAML_FIXES: Record<string, string> = {
+  DUPLICATE_KEY: 'remove one of them',
+  TAB_AS_INDENT: 'indent with spaces, not tabs',
+  BAD_INDENT: 'line it up with the fields beside it',
+  MISSING_CHAR: 'add the missing character',
+  MULTILINE_IMPLICIT_KEY: 'put the key and its colon on one line, or quote the value',
+  BLOCK_AS_IMPLICIT_KEY: 'put a space after the colon of the key',
+};
+
+// Where the parser's own words speak to a library user, not to someone writing berth.yaml.
+const YAML_PROBLEMS: Record<string, string> = {
+  MULTIPLE_DOCS: 'the file holds more than one YAML document; keep one, without a "---" line between',
+};
+
+function yamlIssue(error: YAMLError): SpecIssue {
+  // the parser's message ends with its own "at line X, column Y" and an excerpt; we print both ours
+  const problem = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').replace(/\.$/, '');
+  const fix = YAML_FIXES[error.code] ?? 'fix the YAML syntax';
+  const pos = error.linePos?.[0];
+  const message = YAML_PROBLEMS[error.code] ?? `${problem.charAt(0).toLowerCase()}${problem.slice(1)}; ${fix}`;
+  return { path: [], message, line: pos?.line ?? 1, col: pos?.col ?? 1 };
+}
+
+/**
+ * Where an issue sits in the source: the node at its path, or the key of the nearest ancestor
+ * present (a missing field is reported on the map that lacks it).
+ */
+function locate(doc: Document, lines: LineCounter, path: SpecPath, atKey: boolean): { line: number; col: number } {
+  let node: unknown = doc.contents;
+  let anchor: { range?: [number, number, number] | null | undefined } | undefined = doc.contents ?? undefined;
+  for (const [i, part] of path.entries()) {
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(part));
+      if (pair === undefined) break;
+      const key = pair.key as { range?: [number, number, number] | null };
+      const value = pair.value as typeof anchor | null;
+      // an empty value (`KEY:`) has no text of its own to point at, so point at its key
+      const empty = !value?.range || value.range[0] === value.range[1];
+      anchor = last && !atKey && !empty ? value! : key;
+      node = pair.value;
+    } else if (isSeq(node) && typeof part === 'number' && node.items[part] !== undefined) {
+      node = node.items[part];
+      anchor = node as typeof anchor;
+    } else break;
+  }
+  return lines.linePos(anchor?.range?.[0] ?? 0);
+}
+
+export function parseBerthFile(text: string): Result<BerthFile, SpecIssue[]> {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
+  if (doc.errors.length > 0) return err(doc.errors.map(yamlIssue));
+  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (data === null || data === undefined) {
+    return err([{ path: [], message: 'the file is empty; write services: { web: { run: node server.js } }', line: 1, col: 1 }]);
+  }
+  const checked = checkBerthFile(data);
+  if (checked.ok) return checked;
+  const located = checked.error.map((issue) => ({ ...issue, ...locate(doc, lines, issue.path, issue.atKey === true) }));
+  return err(located.sort((a, b) => a.line - b.line || a.col - b.col));
+}
