@@ -1,0 +1,29 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { WindowedMax } from './windowed-max.js';
+
+// Irregular sample times: gaps of 0 to 3 s, values up to 10^6.
+const samples = fc.array(fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 1_000_000 })), {
+  minLength: 1,
+  maxLength: 300,
+});
+
+function timeline(steps: [number, number][]): { at: number; value: number }[] {
+  let at = 1_000_000;
+  return steps.map(([gap, value]) => ({ at: (at += gap), value }));
+}
+
+describe('WindowedMax', () => {
+  it('is the maximum of a rescan of the window', () => {
+    fc.assert(
+      fc.property(samples, fc.integer({ min: 1000, max: 300_000 }), fc.integer({ min: 0, max: 5000 }), (steps, span, later) => {
+        const window = new WindowedMax(span, 2);
+        const seen = timeline(steps);
+        for (const s of seen) window.push(s.at, s.value);
+        const now = seen[seen.length - 1]!.at + later;
+        const inside = seen.filter((s) => s.at > now - span).map((s) => s.value);
+        expect(window.read(now)).toBe(inside.length === 0 ? undefined : Math.max(...inside));
+      }),
+    );
+  });
+});
