@@ -1,12 +1,14 @@
 // The `berth` command line: one file wires every command, each registered from its own module.
 import { Command, CommanderError } from 'commander';
 import { BerthError } from '../core/errors.js';
+import { adminCommand } from './admin.js';
+import { simCommand } from './sim.js';
 import { validateCommand } from './validate.js';
 
 /** A command module adds its subcommand(s) to the program; actions set process.exitCode on failure. */
 export type CommandModule = (program: Command) => void;
 
-const commands: CommandModule[] = [validateCommand];
+const commands: CommandModule[] = [validateCommand, simCommand, adminCommand];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('berth')
