@@ -427,6 +427,9 @@ export function driverContract(harness: DriverHarness): void {
       // the instance dies while no agent runs, and its pid goes to a stranger
       process.kill(-pid!, 'SIGKILL');
       while ((await groupSize(pid!)) > 0) await sleep(10);
+      // start times count clock ticks (10 ms): a real pid reuse comes much later than one tick,
+      // and a stranger started in the same tick would be indistinguishable by design
+      await sleep(50);
       const stranger = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
       stranger.unref();
       try {
