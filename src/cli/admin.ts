@@ -14,7 +14,9 @@ interface StoreOptions {
 
 async function rebuild(options: StoreOptions): Promise<void> {
   const started = performance.now();
-  const store = await openEventStore(options.database === undefined ? { data: options.data } : { database: options.database });
+  const location = options.database === undefined ? { data: options.data } : { database: options.database };
+  // rebuild repairs a database; pointed at the wrong place it must say so, not make an empty one
+  const store = await openEventStore({ ...location, existing: true });
   try {
     const { events } = await rebuildProjections(store.driver, inlineProjections);
     const tables = inlineProjections.map((p) => p.table);

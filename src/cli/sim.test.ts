@@ -71,6 +71,36 @@ describe('berth sim', () => {
     expect(result.stderr).toContain('bad-fleet.json hosts[0].memory: "64GB" is not a size; write 64Gi (binary) or 64G (decimal)');
     const missing = await berth('sim', 'check', '--fleet', join(dir, 'nope.json'), '--workload', workload, '--plan', plan);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('nope.json: no such file');
+    expect(missing.stderr).toContain(
+      `--fleet ${join(dir, 'nope.json')}: no such file; pass --fleet <path> of a fleet.json, or write one first with berth sim generate`,
+    );
+  });
+
+  it('says where a file stops being JSON, and how to get a good one', async () => {
+    const cut = join(dir, 'cut.json');
+    writeFileSync(cut, '{"placements": [\n  {"service":\n');
+    const result = await berth('sim', 'check', '--fleet', fleet, '--workload', workload, '--plan', cut);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `berth: ${cut}:2:14 is not JSON: the text ends early; fix it there, or write the file again with berth sim place --fleet sim/fleet.json --workload sim/workload.json --out sim/plan.json\n`,
+    );
+    writeFileSync(cut, '{\n  "placements": []\n  "unplaceable": []\n}');
+    expect((await berth('sim', 'check', '--fleet', fleet, '--workload', workload, '--plan', cut)).stderr).toContain(
+      `${cut}:3:3 is not JSON: expected ',' or '}' after property value; fix it there`,
+    );
+  });
+
+  it('refuses counts and fractions that make no fleet, naming the flag, the value and the fix', async () => {
+    const generate = (...flags: string[]) => berth('sim', 'generate', '--out', join(dir, 'g'), ...flags);
+    const noHosts = await generate('--hosts', '0', '--instances', '10');
+    expect(noHosts).toMatchObject({ code: 1, stdout: '' });
+    expect(noHosts.stderr).toContain("option '--hosts <n>' argument '0' is invalid. 0 is below 1: a fleet needs at least one host; write e.g. --hosts 100");
+    expect((await generate('--hosts', '5', '--instances', '-1')).stderr).toContain('-1 is below 0');
+    expect((await generate('--hosts', '5', '--instances', '2.5')).stderr).toContain('"2.5" is not a whole number; write e.g. --instances 1000');
+    expect((await generate('--hosts', '5', '--instances', '5', '--fill', '0')).stderr).toContain('0 asks for no memory');
+    expect((await generate('--hosts', '5', '--instances', '5', '--fill', '70')).stderr).toContain('for 70% write --fill 0.7');
+    const place = await berth('sim', 'place', '--fleet', fleet, '--workload', workload, '--candidates', '0', '--out', join(dir, 'x.json'));
+    expect(place).toMatchObject({ code: 1 });
+    expect(place.stderr).toContain("option '--candidates <n>' argument '0' is invalid. 0 is below 1");
   });
 });

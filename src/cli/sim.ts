@@ -21,15 +21,31 @@ import type { CommandModule } from './main.js';
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a whole number; write e.g. 1000`);
-  return n;
+/** A whole-number flag of at least `min`; `why` says what a smaller one would mean. */
+function wholeNumber(flag: string, min: number, why: string, example: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`"${value}" is not a whole number; write e.g. ${flag} ${example}`);
+    if (n < min) throw new InvalidArgumentError(`${n} is below ${min}: ${why}; write e.g. ${flag} ${example}`);
+    return n;
+  };
 }
 
-function fraction(value: string): number {
+const hostCount = wholeNumber('--hosts', 1, 'a fleet needs at least one host', 100);
+const instanceCount = wholeNumber('--instances', 0, 'an instance count cannot be negative', 1000);
+const candidateCount = wholeNumber('--candidates', 1, 'placement ranks at least one candidate host', 2);
+
+/** Above 1 the workload asks for more than fits (almost-full does, with 1.2); far above is a percent written as a fraction. */
+const MAX_FILL = 2;
+
+function fill(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive fraction; write e.g. 0.7`);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number; write a fraction of the free memory, e.g. --fill 0.7`);
+  if (n <= 0) throw new InvalidArgumentError(`${n} asks for no memory; write a fraction of the free memory above 0, e.g. --fill 0.7`);
+  if (n > MAX_FILL) {
+    const fix = n <= 100 ? `for ${n}% write --fill ${n / 100}` : 'write a fraction, e.g. --fill 0.7';
+    throw new InvalidArgumentError(`${n} asks for more than ${MAX_FILL}× the free memory; ${fix}`);
+  }
   return n;
 }
 
@@ -48,18 +64,51 @@ function profile(value: string): Profile {
 /** Seeds are numbers when they look like one, so `--seed 7` and the default agree with the API. */
 const seed = (value: string): number | string => (/^\d+$/.test(value) ? Number(value) : value);
 
-function readJson(path: string): unknown {
+/** An input file: the flag that names it and the command that writes one. */
+interface SimInput {
+  readonly flag: '--fleet' | '--workload' | '--plan';
+  readonly name: string;
+  readonly writer: string;
+}
+
+const FLEET: SimInput = { flag: '--fleet', name: 'fleet.json', writer: 'berth sim generate --hosts 100 --instances 1000 --out sim' };
+const WORKLOAD: SimInput = { flag: '--workload', name: 'workload.json', writer: 'berth sim generate --hosts 100 --instances 1000 --out sim' };
+const PLAN: SimInput = { flag: '--plan', name: 'plan.json', writer: 'berth sim place --fleet sim/fleet.json --workload sim/workload.json --out sim/plan.json' };
+
+/** `line:col` of an offset in `text`, 1-based. */
+function lineCol(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `${before.length}:${before.at(-1)!.length + 1}`;
+}
+
+/** Why JSON.parse refused `text`, in our words, and where when it says. */
+function jsonProblem(text: string, error: Error): { at?: string; problem: string } {
+  if (text.trim() === '') return { at: '1:1', problem: 'the file is empty' };
+  // V8 says "Unexpected end of JSON input", "… in JSON at position 7 (line 1 column 8)" or
+  // "Unexpected token '}', "{"a":}" is not valid JSON" (no position)
+  if (error.message.startsWith('Unexpected end of JSON input')) return { at: lineCol(text, text.trimEnd().length), problem: 'the text ends early' };
+  const position = /in JSON at position (\d+)/.exec(error.message);
+  const problem = error.message.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*" is not valid JSON$/s, '');
+  return { ...(position === null ? {} : { at: lineCol(text, Number(position[1])) }), problem: `${problem.charAt(0).toLowerCase()}${problem.slice(1)}` };
+}
+
+function readJson(path: string, input: SimInput): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`${path}: no such file`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new NotFoundError(`${input.flag} ${path}: no such file; pass ${input.flag} <path> of a ${input.name}, or write one first with ${input.writer}`);
+    if (code === 'EISDIR') throw new ValidationError(`${input.flag} ${path}: is a directory; pass ${input.flag} ${join(path, input.name)} or another file in it`);
+    if (code === 'EACCES') throw new ValidationError(`${input.flag} ${path}: permission denied; make the file readable`);
     throw error;
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new ValidationError(`${path} is not JSON: ${(error as Error).message}`);
+    const { at, problem } = jsonProblem(text, error as Error);
+    const where = at === undefined ? path : `${path}:${at}`;
+    throw new ValidationError(`${where} is not JSON: ${problem}; fix it${at === undefined ? '' : ' there'}, or write the file again with ${input.writer}`);
   }
 }
 
@@ -77,8 +126,8 @@ function allocatable(fleet: FleetFile): number {
 
 function loadInputs(options: { fleet: string; workload: string }): { fleet: FleetFile; workload: WorkloadFile } {
   return {
-    fleet: readFleetFile(readJson(options.fleet), basename(options.fleet)),
-    workload: readWorkloadFile(readJson(options.workload), basename(options.workload)),
+    fleet: readFleetFile(readJson(options.fleet, FLEET), basename(options.fleet)),
+    workload: readWorkloadFile(readJson(options.workload, WORKLOAD), basename(options.workload)),
   };
 }
 
@@ -125,10 +174,10 @@ export const simCommand: CommandModule = (program: Command) => {
   sim
     .command('generate')
     .description('write a seeded fleet.json and workload.json')
-    .requiredOption('--hosts <n>', 'hosts in the fleet', positiveInt)
-    .requiredOption('--instances <n>', 'instances in the workload', positiveInt)
+    .requiredOption('--hosts <n>', 'hosts in the fleet (1 or more)', hostCount)
+    .requiredOption('--instances <n>', 'instances in the workload', instanceCount)
     .option('--seed <seed>', 'seed; the same seed writes the same files', seed, 1)
-    .option('--fill <fraction>', "memory the workload asks for, as a fraction of the fleet's free memory (default 0.7)", fraction)
+    .option('--fill <fraction>', `memory the workload asks for, as a fraction of the fleet's free memory, above 0 and at most ${MAX_FILL} (default 0.7)`, fill)
     .option('--profile <profile>', `fleet shape: ${PROFILES.join(', ')}`, profile, 'mixed')
     .requiredOption('--out <dir>', 'directory to write fleet.json and workload.json to')
     .option('--json', 'print a JSON summary')
@@ -171,7 +220,7 @@ export const simCommand: CommandModule = (program: Command) => {
     .requiredOption('--workload <file>', 'workload.json')
     .option('--strategy <strategy>', "binpack or spread (default: each cluster's own)", strategy)
     .option('--seed <seed>', 'seed of the host order', seed, 1)
-    .option('--candidates <n>', 'candidates ranked per cluster, region and zone (default 2)', positiveInt)
+    .option('--candidates <n>', 'candidates ranked per cluster, region and zone (default 2)', candidateCount)
     .requiredOption('--out <file>', 'where to write the plan')
     .option('--json', 'print a JSON summary')
     .action((flags: PlaceFlags) => {
@@ -207,7 +256,7 @@ export const simCommand: CommandModule = (program: Command) => {
     .option('--json', 'print the report as JSON')
     .action((flags: CheckFlags) => {
       const { fleet, workload } = loadInputs(flags);
-      const plan = readPlanFile(readJson(flags.plan), basename(flags.plan));
+      const plan = readPlanFile(readJson(flags.plan, PLAN), basename(flags.plan));
       const report = checkPlan(fleet, workload, plan);
       if (report.violationCount > 0) process.exitCode = 1;
       if (flags.json) return printJson({ ok: report.violationCount === 0, ...report });
@@ -238,7 +287,7 @@ export const simCommand: CommandModule = (program: Command) => {
         throw new NotFoundError(`--instance ${flags.instance}: no such instance in ${flags.workload}; write <service>/<replica>, e.g. ${workload.services[0]?.name ?? 'web'}/0`);
       }
       let model = fleetFromFile(fleet);
-      if (flags.plan !== undefined) model = applyPlan(model, requests, readPlanFile(readJson(flags.plan), basename(flags.plan)), flags.instance);
+      if (flags.plan !== undefined) model = applyPlan(model, requests, readPlanFile(readJson(flags.plan, PLAN), basename(flags.plan)), flags.instance);
       const explanation = explain(model, request, {
         seed: flags.seed,
         ...(flags.strategy === undefined ? {} : { strategy: flags.strategy }),

@@ -89,11 +89,29 @@ describe('berth validate', () => {
     );
   });
 
-  it('prints a YAML syntax error without a path', async () => {
+  it('prints a YAML syntax error at its position, a repeated key with its path and name', async () => {
     const path = file('syntax.yaml', 'services:\n  web:\n    run: x\n    run: y\n');
     const result = await berth('validate', '-f', path);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`${path}:4:5 map keys must be unique; remove one of them\n1 error in ${path}\n`);
+    expect(result.stderr).toBe(`${path}:4:5 services.web.run: run is given twice in this map, first on line 3; remove one of them\n1 error in ${path}\n`);
+    const indent = file('indent.yaml', 'services:\n  web:\n    run: x\n   replicas: 2\n');
+    expect((await berth('validate', '-f', indent)).stderr).toBe(
+      `${indent}:4:1 all mapping items must start at the same column; line it up with the fields beside it\n1 error in ${indent}\n`,
+    );
+  });
+
+  it('prints a clash between services while one of them has another error', async () => {
+    const path = file('clash.yaml', 'services:\n  api:\n    run: x\n    ports: [8080]\n  db:\n    run: x\n    ports: [8080]\n    resources: { memory: 1Mi }\n');
+    const result = await berth('validate', '-f', path);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toBe(
+      [
+        `${path}:7:13 services.db.ports[0]: port 8080 is also a fixed port of service api, and a host port holds one service; choose another port`,
+        `${path}:8:26 services.db.resources.memory: "1Mi" is under the minimum of 4Mi; write at least 4Mi`,
+        `2 errors in ${path}`,
+        '',
+      ].join('\n'),
+    );
   });
 
   it('reads berth.yaml by default and says clearly when it is missing', async () => {

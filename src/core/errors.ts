@@ -8,7 +8,9 @@ export type ErrorCode =
   | 'unschedulable'
   | 'unauthorized'
   | 'forbidden'
-  | 'quota_exceeded';
+  | 'quota_exceeded'
+  | 'unavailable'
+  | 'internal';
 
 export class BerthError extends Error {
   constructor(
@@ -71,5 +73,19 @@ export class ForbiddenError extends BerthError {
 export class QuotaError extends BerthError {
   constructor(message: string, details?: unknown) {
     super('quota_exceeded', 403, message, details);
+  }
+}
+
+/** The control plane (or a dependency it needs) cannot answer now; retry with backoff. */
+export class UnavailableError extends BerthError {
+  constructor(message: string, details?: unknown) {
+    super('unavailable', 503, message, details);
+  }
+}
+
+/** A bug or broken infrastructure on the server; the message never carries internals. */
+export class InternalError extends BerthError {
+  constructor(message = 'internal error; the server log has the cause', details?: unknown) {
+    super('internal', 500, message, details);
   }
 }

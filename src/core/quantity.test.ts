@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatCpu, formatDuration, formatSize, parseCpu, parseDuration, parseSize } from './quantity.js';
+import { formatCpu, formatCpus, formatDuration, formatSize, parseCpu, parseDuration, parseSize } from './quantity.js';
 
 const value = <T>(r: { ok: true; value: T } | { ok: false; error: string }): T => {
   if (!r.ok) throw new Error(r.error);
@@ -46,6 +46,11 @@ describe('cpu', () => {
   it('round-trips', () => {
     fc.assert(fc.property(fc.nat({ max: 10_000_000 }), (n) => value(parseCpu(formatCpu(n))) === n));
   });
+  it('prints amounts to compare in one unit', () => {
+    expect(formatCpus(1500, 1000)).toEqual(['1500m', '1000m']);
+    expect(formatCpus(2000, 4000)).toEqual(['2', '4']);
+    fc.assert(fc.property(fc.array(fc.nat({ max: 10_000_000 })), (ns) => formatCpus(...ns).every((text, i) => value(parseCpu(text)) === ns[i])));
+  });
 });
 
 describe('durations', () => {
@@ -64,6 +69,13 @@ describe('durations', () => {
     });
     expect(parseDuration('soon').ok).toBe(false);
     expect(parseDuration('0.1ms').ok).toBe(false);
+  });
+  it('takes compound units largest first, each once, and shows that order as the fix', () => {
+    expect(value(parseDuration('1d2h3m4s5ms'))).toBe(93_784_005);
+    expect(parseDuration('30m1h')).toEqual({ ok: false, error: '"30m1h" has its units out of order; write them largest first: 1h30m' });
+    expect(parseDuration('1m1m')).toEqual({ ok: false, error: '"1m1m" gives m more than once; write each unit once, largest first: 2m' });
+    expect(parseDuration('45s1h30s')).toEqual({ ok: false, error: '"45s1h30s" gives s more than once; write each unit once, largest first: 1h1m15s' });
+    expect(parseDuration('500ms1s').ok).toBe(false);
   });
   it('prints compound and round-trips', () => {
     expect(formatDuration(5_400_000)).toBe('1h30m');

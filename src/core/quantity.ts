@@ -100,22 +100,44 @@ export function formatCpu(millicores: number): string {
   return millicores % 1000 === 0 ? String(millicores / 1000) : `${millicores}m`;
 }
 
-/** Parses `30s`, `5m`, `1h30m`, `250ms`, `1.5s`, `2d` to milliseconds. */
+/**
+ * Prints CPU amounts that a message compares in one unit, each exactly: cores when all are whole
+ * cores (`2` and `4`), else millicores (`1500m` and `1000m`), never `1500m` beside `1`.
+ */
+export function formatCpus(...millicores: readonly number[]): string[] {
+  return millicores.every((m) => m % 1000 === 0) ? millicores.map(formatCpu) : millicores.map((m) => `${m}m`);
+}
+
+/**
+ * Parses `30s`, `5m`, `1h30m`, `250ms`, `1.5s`, `2d` to milliseconds. Compound units go largest
+ * first, each once, as `formatDuration` prints them: `30m1h` and `1m1m` are more likely slips
+ * than meant, and one way to write a duration keeps specs easy to compare.
+ */
 export function parseDuration(input: string | number): Result<number> {
   const text = String(input).trim();
   const hint = `"${text}" is not a duration; write a number with a unit (ms, s, m, h, d), e.g. 30s, 5m or 1h30m`;
   if (!/^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/.test(text)) return err(hint);
   let num = 0n;
   let den = 1n;
+  const seen = new Set<string>();
+  let previous = Infinity;
+  let repeated: string | undefined;
+  let unordered = false;
   for (const part of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) {
     const d = decimal(part[1]!);
     const unit = DURATION_UNITS[part[2]!]!;
+    if (seen.has(part[2]!)) repeated ??= part[2]!;
+    if (Number(unit) > previous) unordered = true;
+    seen.add(part[2]!);
+    previous = Number(unit);
     // a/b + c/d = (ad + cb) / bd, kept exact until the end
     num = num * d.den + d.num * unit * den;
     den = den * d.den;
   }
   const ms = exact(num, den);
   if (ms === undefined) return err(`"${text}" is finer than a millisecond; write whole milliseconds, e.g. 1500ms`);
+  if (repeated !== undefined) return err(`"${text}" gives ${repeated} more than once; write each unit once, largest first: ${formatDuration(ms)}`);
+  if (unordered) return err(`"${text}" has its units out of order; write them largest first: ${formatDuration(ms)}`);
   return ok(ms);
 }
 

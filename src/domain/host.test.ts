@@ -76,6 +76,16 @@ describe('drain', () => {
     expect(code([enrolled], { ...drain, maxParallel: 0 })).toBe('validation');
     expect(code([enrolled, lost], drain)).toBe('conflict');
   });
+  test('prints a refused deadline in ISO 8601, as the events hold it', () => {
+    const message = (deadline: Date): string => {
+      const d = decide([enrolled], { ...drain, deadline });
+      return d.ok ? '' : d.error.message;
+    };
+    expect(message(new Date(now.getTime() - 1000))).toBe(
+      'drain deadline: 2026-01-01T11:59:59.000Z is not after now (2026-01-01T12:00:00.000Z); give a duration such as --deadline 10m',
+    );
+    expect(message(new Date(Number.NaN))).toBe('drain deadline: not a valid date; give a duration such as --deadline 10m');
+  });
   test('completes once, and uncordon calls it off', () => {
     const draining: BerthEvent = { type: 'HostDrainStarted', data: { deadline: 'x', maxParallel: 1 } };
     expect(types([enrolled, draining], { type: 'CompleteDrain' })).toEqual(['HostDrainCompleted']);

@@ -103,7 +103,7 @@ export function decideHost(command: HostCommand, state: HostState): Decision<Hos
         return err(new ConflictError(`host ${state.name} is lost; its instances are replaced without a drain`, { host: state.name }));
       }
       if (Number.isNaN(deadline.getTime()) || deadline.getTime() <= now.getTime()) {
-        return err(new ValidationError(`drain deadline: ${String(deadline)} is not in the future; give a duration such as --deadline 10m`));
+        return err(new ValidationError(`drain deadline: ${Number.isNaN(deadline.getTime()) ? 'not a valid date' : `${deadline.toISOString()} is not after now (${now.toISOString()})`}; give a duration such as --deadline 10m`));
       }
       if (!Number.isSafeInteger(maxParallel) || maxParallel < 1) {
         return err(new ValidationError(`drain max parallel: ${maxParallel} is not a whole number of 1 or more`, { maxParallel }));

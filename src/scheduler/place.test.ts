@@ -48,6 +48,16 @@ describe('place', () => {
     expect(place(fleet(f.hosts, f.instances), request(), { strategy: 'spread' })).toEqual({ ok: true, host: 'empty' });
   });
 
+  it('names the CPU asked and the CPU left in one unit', () => {
+    const oneCore = fleet([host('a', { cores: 1 })], [], { clusters: [{ name: 'default', cpuOvercommitRatio: 1 }] });
+    const reasons = (cpu: number): string[] => {
+      const result = place(oneCore, request({ resources: { memory: GI, cpu } }));
+      return result.ok ? [] : result.reasons.map((r) => r.message);
+    };
+    expect(reasons(1500)).toEqual(['1 host has less than 1500m CPU left under the overcommit ratio (largest free: 1000m)']);
+    expect(reasons(2000)).toEqual(['1 host has less than 2 CPU left under the overcommit ratio (largest free: 1)']);
+  });
+
   it('returns structured reasons, not an exception, when nothing fits', () => {
     const result = place(fleet([host('a'), host('b')], [used('a', 15 * GI), used('b', 12 * GI)]), request({ resources: { memory: 8 * GI, cpu: 0 } }));
     expect(result).toEqual({

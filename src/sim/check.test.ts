@@ -60,6 +60,13 @@ describe('checkPlan', () => {
     expect(kinds(edit((p) => p.placements.push({ service: 'web', replica: 7, host: 'a' })))).toEqual(['unknown-replica']);
   });
 
+  it('says which constraint a misplaced instance breaks', () => {
+    const messages = (plan: PlanFile): string[] => checkPlan(fleet, workload, plan).violations.map((v) => v.message);
+    expect(messages(edit((p) => (p.placements[1]!.host = 'c')))).toEqual(['web/0 is placed on c, which is in region us (needs eu)']);
+    expect(messages(edit((p) => (p.placements[4]!.host = 'b')))).toEqual(['cache/0 is placed on b, which has label disk=hdd (needs disk=ssd)']);
+    expect(messages(edit((p) => (p.placements[4]!.host = 'c')))).toEqual(['cache/0 is placed on c, which lacks label disk=ssd']);
+  });
+
   it('checks memory against physical − reserved − safety buffer, and CPU against cores × ratio', () => {
     const heavy: WorkloadFile = { services: [{ name: 'm', replicas: 4, memory: '3584Mi', cpu: '100m' }] };
     const on = (host: string, n: number): PlanFile => ({ placements: Array.from({ length: n }, (_, r) => ({ service: 'm', replica: r, host })), unplaceable: [] });
@@ -69,6 +76,9 @@ describe('checkPlan', () => {
     expect(kinds(on('a', 4), over, onlyA)).toEqual(['memory']);
     const cpu: WorkloadFile = { services: [{ name: 'm', replicas: 5, memory: '1Mi', cpu: '1' }] };
     expect(kinds(on('a', 5), cpu, onlyA)).toEqual(['cpu']); // 2 cores × 2
+    const odd: WorkloadFile = { services: [{ name: 'm', replicas: 3, memory: '1Mi', cpu: '1500m' }] };
+    expect(checkPlan(onlyA, odd, on('a', 3)).violations.map((v) => v.message)).toEqual(['a: 4500m CPU placed, over cores × cpu_overcommit_ratio = 4000m']);
+    expect(checkPlan(onlyA, cpu, on('a', 5)).violations.map((v) => v.message)).toEqual(['a: 5 CPU placed, over cores × cpu_overcommit_ratio = 4']);
   });
 
   it('checks host ports against the host and other instances', () => {

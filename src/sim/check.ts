@@ -7,7 +7,7 @@
 // within cores × cpu_overcommit_ratio; region, cluster and label constraints; volume locality;
 // fixed host ports; replica spread; and no instance reported unplaceable that a host could
 // still take at the end.
-import { formatCpu, humanSize, parseCpu, parseSize } from '../core/quantity.js';
+import { formatCpus, humanSize, parseCpu, parseSize } from '../core/quantity.js';
 import type { FleetFile } from './fleet-file.js';
 import type { PlanFile } from './plan-file.js';
 import type { WorkloadFile } from './workload-file.js';
@@ -150,6 +150,17 @@ export function checkPlan(fleet: FleetFile, workload: WorkloadFile, plan: PlanFi
     for (const key of Object.keys(s.labels)) if (h.labels[key] !== s.labels[key]) return false;
     return true;
   };
+  /** How `h` misses the service's region, cluster and labels, each as `is in region eu (needs us)`. */
+  const outOfScope = (s: ServiceBook, h: HostBook): string[] => {
+    const misses: string[] = [];
+    if (s.region !== undefined && h.region !== s.region) misses.push(`is in region ${h.region} (needs ${s.region})`);
+    if (s.cluster !== undefined && h.cluster !== s.cluster) misses.push(`is in cluster ${h.cluster} (needs ${s.cluster})`);
+    for (const [key, value] of Object.entries(s.labels)) {
+      const has = h.labels[key];
+      if (has !== value) misses.push(has === undefined ? `lacks label ${key}=${value}` : `has label ${key}=${has} (needs ${key}=${value})`);
+    }
+    return misses;
+  };
   /** Could `h`, as it stands now, take one more replica of `s` (spread aside)? */
   const couldTake = (s: ServiceBook, h: HostBook): boolean =>
     h.state === 'schedulable' &&
@@ -190,7 +201,7 @@ export function checkPlan(fleet: FleetFile, workload: WorkloadFile, plan: PlanFi
       report({ kind: 'host-state', instance, host: h.id, message: `${instance} is placed on ${h.id}, which is ${h.state}` });
     }
     if (!inScope(s, h)) {
-      report({ kind: 'constraint', instance, host: h.id, message: `${instance} is placed on ${h.id} (region ${h.region}, cluster ${h.cluster}) outside its region, cluster or labels` });
+      report({ kind: 'constraint', instance, host: h.id, message: `${instance} is placed on ${h.id}, which ${outOfScope(s, h).join(', ')}` });
     }
     const volume = volumeOf(s, p.replica);
     const home = volume === undefined ? undefined : volumes.get(volume);
@@ -243,7 +254,8 @@ export function checkPlan(fleet: FleetFile, workload: WorkloadFile, plan: PlanFi
       report({ kind: 'memory', host: h.id, message: `${h.id}: ${humanSize(h.memoryUsed)} placed, over its allocatable ${humanSize(h.memoryLimit)} (${h.memoryUsed} > ${h.memoryLimit} bytes)` });
     }
     if (added > 0 && h.cpuUsed > h.cpuLimit) {
-      report({ kind: 'cpu', host: h.id, message: `${h.id}: ${formatCpu(h.cpuUsed)} CPU placed, over cores × cpu_overcommit_ratio = ${formatCpu(h.cpuLimit)}` });
+      const [placed, limit] = formatCpus(h.cpuUsed, Math.floor(h.cpuLimit));
+      report({ kind: 'cpu', host: h.id, message: `${h.id}: ${placed} CPU placed, over cores × cpu_overcommit_ratio = ${limit}` });
     }
   }
 

@@ -27,4 +27,21 @@ describe('fleet.json', () => {
     expect(() => readFleetFile({ hosts: [host, host] })).toThrow('fleet.json hosts[1].id: "a" appears twice; host ids must be unique');
     expect(() => readFleetFile({ hosts: [{ ...host, state: 'asleep' }] }, 'f.json')).toThrow(/^f\.json hosts\[0\]\.state: /);
   });
+
+  it('says what is missing or mistyped in its own words, with the shape to write', () => {
+    const problems = (json: unknown): string => {
+      try {
+        readFleetFile(json);
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(problems({})).toBe('fleet.json hosts: missing; add "hosts": [{ "id": "h1", "region": "eu", "memory": "64Gi", "cores": 16 }]');
+    expect(problems({ hosts: [{ id: 'h1', region: 'eu', memory: true, cores: '4', state: 'cordonned' }] }).split('\n')).toEqual([
+      'fleet.json hosts[0].state: "cordonned" is not one of schedulable, cordoned, draining, lost, decommissioned; did you mean cordoned?',
+      'fleet.json hosts[0].memory: expected a string or a number, got true; write e.g. "memory": "64Gi"',
+      'fleet.json hosts[0].cores: expected a number, got "4"; write e.g. "cores": 16',
+    ]);
+  });
 });

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { formatDuration } from '../core/quantity.js';
 import { duration } from './quantities.js';
+import { isRecord, readFields, reportRules } from './rule.js';
+import type { SpecIssue } from './spec-issue.js';
 import { strictObject } from './strict-object.js';
 
 /** A number of instances, or a percent of the desired count (rounded up for surge, down for unavailable). */
@@ -44,32 +46,38 @@ const instanceCount = z
 
 const isZero = (n: InstanceCount): boolean => ('count' in n ? n.count : n.percent) === 0;
 
-export const deploySchema = strictObject({
+const deployFields = {
   strategy: z.literal('rolling').default('rolling'),
   maxSurge: instanceCount.default({ count: 1 }),
   maxUnavailable: instanceCount.default({ count: 0 }),
   minHealthy: duration({ positive: false }).prefault('10s'),
   healthyDeadline: duration({ positive: true }).prefault('5m'),
   autoRevert: z.boolean().default(true),
-}).transform((deploy, ctx): DeploySpec => {
-  if (isZero(deploy.maxSurge) && isZero(deploy.maxUnavailable)) {
-    ctx.issues.push({
-      code: 'custom',
+};
+
+type DeployFields = Partial<Pick<DeploySpec, 'maxSurge' | 'maxUnavailable' | 'minHealthy' | 'healthyDeadline'>>;
+
+/** The rules between the fields of deploy, over whichever of them parsed (see rule.ts). */
+function deployChecks({ maxSurge, maxUnavailable, minHealthy, healthyDeadline }: DeployFields): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  if (maxSurge !== undefined && maxUnavailable !== undefined && isZero(maxSurge) && isZero(maxUnavailable)) {
+    issues.push({
       path: ['maxSurge'],
       message: 'maxSurge and maxUnavailable are both 0, so a rollout could never replace an instance; set maxSurge: 1',
-      input: deploy.maxSurge,
     });
   }
-  if (deploy.minHealthy >= deploy.healthyDeadline) {
-    ctx.issues.push({
-      code: 'custom',
+  if (minHealthy !== undefined && healthyDeadline !== undefined && minHealthy >= healthyDeadline) {
+    issues.push({
       path: ['healthyDeadline'],
-      message: `${formatDuration(deploy.healthyDeadline)} leaves no time to stay healthy for minHealthy ${formatDuration(deploy.minHealthy)}; raise healthyDeadline above minHealthy`,
-      input: deploy.healthyDeadline,
+      message: `${formatDuration(healthyDeadline)} leaves no time to stay healthy for minHealthy ${formatDuration(minHealthy)}; raise healthyDeadline above minHealthy`,
     });
   }
-  return deploy;
-});
+  return issues;
+}
+
+export const deployRules = (raw: unknown): SpecIssue[] => (isRecord(raw) ? deployChecks(readFields(deployFields, raw)) : []);
+
+export const deploySchema = strictObject(deployFields).superRefine((deploy, ctx) => reportRules(ctx, deployChecks(deploy)));
 
 export const stopSchema = strictObject({
   signal: z.enum(STOP_SIGNALS).default('SIGTERM'),

@@ -157,6 +157,9 @@ describe('parseBerthFile: every error, at its line and column', () => {
       '4:20 services.web.stop.grace: "30" is not a duration; write a number with a unit (ms, s, m, h, d), e.g. 30s, 5m or 1h30m',
       '6:37 services.web.health.ready.interval: "1x" is not a duration; write a number with a unit (ms, s, m, h, d), e.g. 30s, 5m or 1h30m',
     ]);
+    expect(problems(web('run: x\nstop: { grace: 30s1m }'))).toEqual([
+      '4:20 services.web.stop.grace: "30s1m" has its units out of order; write them largest first: 1m30s',
+    ]);
   });
 
   it('rejects min above max, and replicas together with scale', () => {
@@ -244,6 +247,51 @@ describe('parseBerthFile: every error, at its line and column', () => {
     ]);
   });
 
+  it('reports conflicts between services while those services have other errors', () => {
+    const text = [
+      'services:',
+      '  api:',
+      '    run: x',
+      '    ports: [8080]',
+      '    http: { host: a.example.com }',
+      '  db:',
+      '    run: x',
+      '    ports: [8080, "x"]',
+      '    resources: { memory: 1Mi }',
+      '    http: { host: a.example.com, affinity: header }',
+      '    replicas: 1.5',
+    ].join('\n');
+    expect(problems(text)).toEqual([
+      '8:13 services.db.ports[0]: port 8080 is also a fixed port of service api, and a host port holds one service; choose another port',
+      '8:19 services.db.ports[1]: expected a number, got "x"; write a number',
+      '9:26 services.db.resources.memory: "1Mi" is under the minimum of 4Mi; write at least 4Mi',
+      '10:19 services.db.http.host: a.example.com with path / is already routed to service api; change the host or the path',
+      '10:44 services.db.http.affinity: header affinity needs the header name; write affinity: { header: X-Tenant }',
+      '11:15 services.db.replicas: 1.5 is not a whole number; write e.g. 2',
+    ]);
+  });
+
+  it('reports rules between fields while another field of the service is broken', () => {
+    expect(problems(web('run: x\nports: [8080, 8080]\nreplicas: 1.5'))).toEqual([
+      '4:19 services.web.ports[1]: port 8080 is listed twice; remove one',
+      '5:15 services.web.replicas: 1.5 is not a whole number; write e.g. 2',
+    ]);
+    expect(problems(web('run: x\nscale: { min: 2, max: 2.5, idle: 10m, target: { rps: 5 } }'))).toEqual([
+      '4:27 services.web.scale.max: 2.5 is not a whole number; write e.g. 3',
+      '4:38 services.web.scale.idle: idle scales to zero, which min 2 forbids; set min: 0 or remove idle',
+    ]);
+    expect(problems(web('run: x\nhealth:\n  live: { type: tcp, path: /x, failures: 1.5 }\ndeploy: { maxSurge: 0, autoRevert: 1.5 }'))).toEqual([
+      '5:32 services.web.health.live.path: a tcp probe has no path; remove it, or set type: http',
+      '5:46 services.web.health.live.failures: 1.5 is not a whole number; write e.g. 2',
+      '6:25 services.web.deploy.maxSurge: maxSurge and maxUnavailable are both 0, so a rollout could never replace an instance; set maxSurge: 1',
+      '6:40 services.web.deploy.autoRevert: expected true or false, got 1.5; write true or false',
+    ]);
+    expect(problems('services:\n  Web:\n    run: x\n    replicas: 1.5\n')).toEqual([
+      '2:3 services.Web: "Web" is not a valid service name (lower-case letters, digits and "-", starting with a letter, at most 63); write e.g. "web"',
+      '4:15 services.Web.replicas: 1.5 is not a whole number; write e.g. 2',
+    ]);
+  });
+
   it('reports a bad service name on its key and still checks the service', () => {
     expect(problems('services:\n  Web_1:\n    run: x\n    replicas: -1\n')).toEqual([
       '2:3 services.Web_1: "Web_1" is not a valid service name (lower-case letters, digits and "-", starting with a letter, at most 63); write e.g. "web-1"',
@@ -294,6 +342,7 @@ volumes:
   - { name: data, mount: data }
 placement: { reigon: eu }`);
     expect(problems(text)).toEqual([
+      '4:5 services.web.deploy.healthyDeadline: 5m leaves no time to stay healthy for minHealthy 10m; raise healthyDeadline above minHealthy',
       '4:61 services.web.deploy.maxUnavailable: "150%" is above 100%; write at most 100%',
       '5:21 services.web.stop.signal: "SIGTREM" is not one of SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2; did you mean SIGTERM?',
       '8:17 services.web.volumes[1].name: volume data is listed twice; rename or remove one',
@@ -310,7 +359,12 @@ placement: { reigon: eu }`);
     expect(problems('services:\n  web:\n    run: x\n   replicas: 2\n')).toEqual([
       '4:1 : all mapping items must start at the same column; line it up with the fields beside it',
     ]);
-    expect(problems('services:\n  web:\n    run: x\n    run: y\n')).toEqual(['4:5 : map keys must be unique; remove one of them']);
+    expect(problems('services:\n  web:\n    run: x\n    run: y\n')).toEqual([
+      '4:5 services.web.run: run is given twice in this map, first on line 3; remove one of them',
+    ]);
+    expect(problems('services:\n  web:\n    run: x\n    volumes:\n      - { name: a, mount: /a, name: b }\n')).toEqual([
+      '5:31 services.web.volumes[0].name: name is given twice in this map, first on line 5; remove one of them',
+    ]);
     expect(problems('services:\n  web: { run: x\n')).toHaveLength(1);
     expect(problems('services:\n  web: { run: x }\n---\nservices: {}\n')).toEqual([
       '3:1 : the file holds more than one YAML document; keep one, without a "---" line between',
@@ -363,6 +417,13 @@ describe('checkServiceSpec', () => {
     expect(checkServiceSpec({ run: 'x', resources: { memory: '2Mi' } })).toEqual({
       ok: false,
       error: [{ path: ['resources', 'memory'], message: '"2Mi" is under the minimum of 4Mi; write at least 4Mi' }],
+    });
+    expect(checkServiceSpec({ run: 'x', ports: [80, 80], replicas: 1.5 })).toEqual({
+      ok: false,
+      error: [
+        { path: ['replicas'], message: '1.5 is not a whole number; write e.g. 2' },
+        { path: ['ports', 1], message: 'port 80 is listed twice; remove one' },
+      ],
     });
     const ok = checkServiceSpec({ run: 'x', replicas: 3 });
     expect(ok.ok && ok.value.replicas).toBe(3);

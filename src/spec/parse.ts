@@ -19,13 +19,43 @@ const YAML_PROBLEMS: Record<string, string> = {
   MULTIPLE_DOCS: 'the file holds more than one YAML document; keep one, without a "---" line between',
 };
 
-function yamlIssue(error: YAMLError): SpecIssue {
+function yamlIssue(error: YAMLError, doc: Document, lines: LineCounter): SpecIssue {
   // the parser's message ends with its own "at line X, column Y" and an excerpt; we print both ours
   const problem = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').replace(/\.$/, '');
   const fix = YAML_FIXES[error.code] ?? 'fix the YAML syntax';
   const pos = error.linePos?.[0];
+  const at = { line: pos?.line ?? 1, col: pos?.col ?? 1 };
+  if (error.code === 'DUPLICATE_KEY') {
+    const repeat = repeatedKey(doc.contents, error.pos[0], []);
+    if (repeat !== undefined) {
+      const first = repeat.firstAt === undefined ? '' : `, first on line ${lines.linePos(repeat.firstAt).line}`;
+      return { path: repeat.path, message: `${repeat.key} is given twice in this map${first}; ${fix}`, atKey: true, ...at };
+    }
+  }
   const message = YAML_PROBLEMS[error.code] ?? `${problem.charAt(0).toLowerCase()}${problem.slice(1)}; ${fix}`;
-  return { path: [], message, line: pos?.line ?? 1, col: pos?.col ?? 1 };
+  return { path: [], message, ...at };
+}
+
+/** The key of a map that starts at `offset` (a repeat the parser found), its path, and where it first appears. */
+function repeatedKey(node: unknown, offset: number, path: SpecPath): { path: SpecPath; key: string; firstAt?: number } | undefined {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
+        const first = node.items.find((p) => p !== pair && isScalar(p.key) && String(p.key.value) === key);
+        const firstAt = isScalar(first?.key) ? first.key.range?.[0] : undefined;
+        return { path: [...path, key], key, ...(firstAt === undefined ? {} : { firstAt }) };
+      }
+      const inner = repeatedKey(pair.value, offset, [...path, key]);
+      if (inner !== undefined) return inner;
+    }
+  } else if (isSeq(node)) {
+    for (const [i, item] of node.items.entries()) {
+      const inner = repeatedKey(item, offset, [...path, i]);
+      if (inner !== undefined) return inner;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -57,7 +87,7 @@ function locate(doc: Document, lines: LineCounter, path: SpecPath, atKey: boolea
 export function parseBerthFile(text: string): Result<BerthFile, SpecIssue[]> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
-  if (doc.errors.length > 0) return err(doc.errors.map(yamlIssue));
+  if (doc.errors.length > 0) return err(doc.errors.map((error) => yamlIssue(error, doc, lines)));
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   if (data === null || data === undefined) {
     return err([{ path: [], message: 'the file is empty; write services: { web: { run: node server.js } }', line: 1, col: 1 }]);

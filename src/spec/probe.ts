@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { formatDuration } from '../core/quantity.js';
 import { duration } from './quantities.js';
+import { isRecord, readFields, reportRules } from './rule.js';
+import type { SpecIssue } from './spec-issue.js';
 import { strictObject } from './strict-object.js';
 
 export const PROBE_DEFAULTS = { interval: '10s', timeout: '2s', failures: 3, initialDelay: '0s', path: '/' } as const;
@@ -38,7 +40,7 @@ const PROBE_HINTS = {
   exec: kindAsKey('exec', ', command: ./check.sh'),
 };
 
-export const probeSchema = strictObject({
+const probeFields = {
   type: z.enum(['http', 'tcp', 'exec']),
   path: z.string().startsWith('/', { error: (i) => `"${String(i.input)}" is not a path; write it from the root, e.g. /healthz` }).optional(),
   port: portNumber.optional(),
@@ -47,38 +49,49 @@ export const probeSchema = strictObject({
   timeout: duration({ positive: true }).prefault(PROBE_DEFAULTS.timeout),
   failures: z.int().min(1).max(100).default(PROBE_DEFAULTS.failures),
   initialDelay: duration({ positive: false }).prefault(PROBE_DEFAULTS.initialDelay),
-}, PROBE_HINTS).transform((probe, ctx): Probe => {
-  for (const [field, owners] of Object.entries(OWNERS)) {
-    if (probe[field as keyof typeof OWNERS] !== undefined && !(owners as readonly string[]).includes(probe.type)) {
-      ctx.issues.push({
-        code: 'custom',
-        path: [field],
-        message: `a ${probe.type} probe has no ${field}; remove it, or set type: ${owners.join(' or ')}`,
-        input: probe,
-      });
+};
+
+/** What the rules read: the type and timing as parsed; only whether path, port and command are given. */
+type ProbeFields = { type?: Probe['type']; path?: unknown; port?: unknown; command?: unknown; interval?: number; timeout?: number };
+
+/** The rules between the fields of a probe, over whichever of them parsed (see rule.ts). */
+function probeChecks(probe: ProbeFields): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  if (probe.type !== undefined) {
+    for (const [field, owners] of Object.entries(OWNERS)) {
+      if (probe[field as keyof typeof OWNERS] !== undefined && !(owners as readonly string[]).includes(probe.type)) {
+        issues.push({ path: [field], message: `a ${probe.type} probe has no ${field}; remove it, or set type: ${owners.join(' or ')}` });
+      }
+    }
+    if (probe.type === 'exec' && probe.command === undefined) {
+      issues.push({ path: ['command'], message: 'an exec probe needs a command; add e.g. command: pg_isready' });
     }
   }
-  if (probe.type === 'exec' && probe.command === undefined) {
-    ctx.issues.push({ code: 'custom', path: ['command'], message: 'an exec probe needs a command; add e.g. command: pg_isready', input: probe });
-  }
-  if (probe.timeout > probe.interval) {
-    ctx.issues.push({
-      code: 'custom',
+  if (probe.timeout !== undefined && probe.interval !== undefined && probe.timeout > probe.interval) {
+    issues.push({
       path: ['timeout'],
       message: `${formatDuration(probe.timeout)} is longer than the interval of ${formatDuration(probe.interval)}; lower the timeout or raise the interval`,
-      input: probe,
     });
   }
-  const timing = { interval: probe.interval, timeout: probe.timeout, failures: probe.failures, initialDelay: probe.initialDelay };
-  switch (probe.type) {
-    case 'http':
-      return { type: 'http', path: probe.path ?? PROBE_DEFAULTS.path, ...(probe.port === undefined ? {} : { port: probe.port }), ...timing };
-    case 'tcp':
-      return { type: 'tcp', ...(probe.port === undefined ? {} : { port: probe.port }), ...timing };
-    case 'exec':
-      return { type: 'exec', command: probe.command ?? '', ...timing };
-  }
-})
+  return issues;
+}
+
+export const probeRules = (raw: unknown): SpecIssue[] =>
+  isRecord(raw) ? probeChecks({ ...readFields(probeFields, raw), path: raw.path, port: raw.port, command: raw.command }) : [];
+
+export const probeSchema = strictObject(probeFields, PROBE_HINTS)
+  .superRefine((probe, ctx) => reportRules(ctx, probeChecks(probe)))
+  .transform((probe): Probe => {
+    const timing = { interval: probe.interval, timeout: probe.timeout, failures: probe.failures, initialDelay: probe.initialDelay };
+    switch (probe.type) {
+      case 'http':
+        return { type: 'http', path: probe.path ?? PROBE_DEFAULTS.path, ...(probe.port === undefined ? {} : { port: probe.port }), ...timing };
+      case 'tcp':
+        return { type: 'tcp', ...(probe.port === undefined ? {} : { port: probe.port }), ...timing };
+      case 'exec':
+        return { type: 'exec', command: probe.command ?? '', ...timing };
+    }
+  })
   // one definition in the JSON Schema for both ready and live
   .meta({ id: 'HealthProbe' });
 

@@ -2,6 +2,8 @@
 // edge listens on). Both forward to the instance's $PORT.
 import { z } from 'zod';
 import { portNumber } from './probe.js';
+import { isRecord, readFields, reportRules, under } from './rule.js';
+import type { SpecIssue } from './spec-issue.js';
 import { strictObject } from './strict-object.js';
 
 export const DEFAULT_AFFINITY_COOKIE = 'berth_affinity';
@@ -77,16 +79,23 @@ const affinity = z
     return z.NEVER;
   });
 
-const concurrency = strictObject({
+const concurrencyFields = {
   type: z.enum(['requests', 'connections']).default('requests'),
   soft: z.int().min(1).optional(),
   hard: z.int().min(1).optional(),
-}).check((ctx) => {
-  const { soft, hard } = ctx.value;
-  if (soft !== undefined && hard !== undefined && soft > hard) {
-    ctx.issues.push({ code: 'custom', path: ['soft'], message: `soft limit ${soft} is above the hard limit ${hard}; lower soft or raise hard`, input: soft });
-  }
-});
+};
+
+/** The rule between the limits, over whichever of them parsed (see rule.ts). */
+function concurrencyChecks({ soft, hard }: { soft?: number; hard?: number }): SpecIssue[] {
+  if (soft === undefined || hard === undefined || soft <= hard) return [];
+  return [{ path: ['soft'], message: `soft limit ${soft} is above the hard limit ${hard}; lower soft or raise hard` }];
+}
+
+/** The rules inside an HTTP route, over the input as written. */
+export const httpRouteRules = (raw: unknown): SpecIssue[] =>
+  isRecord(raw) && isRecord(raw.concurrency) ? under(['concurrency'], concurrencyChecks(readFields(concurrencyFields, raw.concurrency))) : [];
+
+const concurrency = strictObject(concurrencyFields).superRefine((limits, ctx) => reportRules(ctx, concurrencyChecks(limits)));
 
 export const httpRouteSchema = strictObject({
   host,
@@ -105,5 +114,8 @@ export const httpRouteSchema = strictObject({
     },
   }),
 );
+
+/** What makes two HTTP routes clash, read without the rest of the route (whose errors are reported on their own). */
+export const httpRouteKeySchema = z.object({ host, path: pathPrefix.default('/') });
 
 export const tcpRouteSchema = strictObject({ port: portNumber });

@@ -1,10 +1,13 @@
 // Autoscaling bounds and the per-instance load the autoscaler aims for (DESIGN §5).
 import { z } from 'zod';
 import { duration } from './quantities.js';
+import { isRecord, readFields, reportRules } from './rule.js';
+import type { SpecIssue } from './spec-issue.js';
 import { strictObject } from './strict-object.js';
 
 export const DEFAULT_IDLE = '5m';
 const DEFAULT_IDLE_MS = 5 * 60_000;
+const DEFAULT_MIN = 1;
 
 /** The load one instance should carry; desired = ceil(observed total / value). */
 export type ScaleTarget =
@@ -60,26 +63,26 @@ const targetSchema = strictObject({
   return { type: kind, value: target[kind]! };
 });
 
-export const scaleSchema = strictObject({
-  min: z.int().min(0).default(1),
+const scaleFields = {
+  min: z.int().min(0).default(DEFAULT_MIN),
   max: z.int().min(1),
   target: targetSchema,
   idle: duration({ positive: true }).optional(),
-})
-  .superRefine(
-    (_, ctx) => {
-      const { min, max, idle } = ctx.value as { min?: unknown; max?: unknown; idle?: unknown };
-      if (typeof min !== 'number') return;
-      if (typeof max === 'number' && min > max) {
-        ctx.addIssue({ code: 'custom', path: ['min'], message: `min ${min} is above max ${max}; lower min or raise max`, input: min });
-      }
-      if (idle !== undefined && min > 0) {
-        ctx.addIssue({ code: 'custom', path: ['idle'], message: `idle scales to zero, which min ${min} forbids; set min: 0 or remove idle`, input: idle });
-      }
-    },
-    // bounds are worth reporting even while the target is still wrong
-    { when: () => true },
-  )
+};
+
+/** The rules between the bounds and idle, over whichever bounds parsed and whether idle is given (see rule.ts). */
+function scaleChecks({ min, max, idle }: { min?: number; max?: number; idle?: unknown }): SpecIssue[] {
+  if (min === undefined) return [];
+  const issues: SpecIssue[] = [];
+  if (max !== undefined && min > max) issues.push({ path: ['min'], message: `min ${min} is above max ${max}; lower min or raise max` });
+  if (idle !== undefined && min > 0) issues.push({ path: ['idle'], message: `idle scales to zero, which min ${min} forbids; set min: 0 or remove idle` });
+  return issues;
+}
+
+export const scaleRules = (raw: unknown): SpecIssue[] => (isRecord(raw) ? scaleChecks({ ...readFields(scaleFields, raw), idle: raw.idle }) : []);
+
+export const scaleSchema = strictObject(scaleFields)
+  .superRefine((scale, ctx) => reportRules(ctx, scaleChecks(scale)))
   .transform((scale): ScaleSpec => {
     const idle = scale.min === 0 ? (scale.idle ?? DEFAULT_IDLE_MS) : undefined;
     return { min: scale.min, max: scale.max, target: scale.target, ...(idle === undefined ? {} : { idle }) };

@@ -3,14 +3,15 @@
 import { z } from 'zod';
 import type { Resources } from '../core/resources.js';
 import { err, ok, type Result } from '../core/result.js';
-import { deploySchema, stopSchema, type DeploySpec, type StopSpec } from './deploy.js';
+import { deployRules, deploySchema, stopSchema, type DeploySpec, type StopSpec } from './deploy.js';
 import { dnsLabel, envName, scalarText } from './names.js';
 import { placementSchema, type PlacementSpec } from './placement.js';
 import { issueMessage } from './issue-message.js';
-import { healthSchema, portNumber, type Health, type Probe } from './probe.js';
+import { healthSchema, portNumber, probeRules, type Health, type Probe } from './probe.js';
 import { cpu, size } from './quantities.js';
-import { httpRouteSchema, tcpRouteSchema, type HttpRoute, type TcpRoute } from './route.js';
-import { scaleSchema, type ScaleSpec } from './scale.js';
+import { httpRouteRules, httpRouteSchema, tcpRouteSchema, type HttpRoute, type TcpRoute } from './route.js';
+import { isRecord, isRuleIssue, reportRules, under } from './rule.js';
+import { scaleRules, scaleSchema, type ScaleSpec } from './scale.js';
 import { specIssues, type SpecIssue } from './spec-issue.js';
 import { strictObject } from './strict-object.js';
 import { volumeSchema, type VolumeSpec } from './volume.js';
@@ -74,8 +75,6 @@ const fields = strictObject({
   placement: describe(placementSchema.prefault({}), 'which hosts may run the instances'),
 });
 
-type Issue = { path: (string | number)[]; message: string; atKey?: boolean };
-
 /** The index of every repeat of an earlier value; absent values (undefined) never repeat. */
 function repeats(values: readonly unknown[]): number[] {
   const seen = new Set<unknown>();
@@ -88,15 +87,10 @@ function repeats(values: readonly unknown[]): number[] {
   return out;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/**
- * Rules between fields of one service. They run even when some field failed to parse (so every
- * error shows at once), hence the defensive reads of `raw`.
- */
-function serviceRules(raw: unknown): Issue[] {
+/** Rules between fields of one service, over its fields as written or as parsed (see rule.ts). */
+function serviceRules(raw: unknown): SpecIssue[] {
   if (!isRecord(raw)) return [];
-  const issues: Issue[] = [];
+  const issues: SpecIssue[] = [];
   if (raw.replicas !== undefined && raw.scale !== undefined) {
     issues.push({ path: ['scale'], message: 'replicas and scale are both set; keep replicas for a fixed count or scale for autoscaling', atKey: true });
   }
@@ -135,14 +129,22 @@ function serviceRules(raw: unknown): Issue[] {
 /** A routed service with no ready probe is routed to once its port accepts connections. */
 const DEFAULT_READY: Probe = { type: 'tcp', interval: 10_000, timeout: 2_000, failures: 3, initialDelay: 0 };
 
+/** Every rule of a service and of the objects in it, over the input as written. */
+export function serviceRuleIssues(raw: unknown): SpecIssue[] {
+  if (!isRecord(raw)) return [];
+  const health = isRecord(raw.health) ? raw.health : {};
+  return [
+    ...serviceRules(raw),
+    ...under(['health', 'ready'], probeRules(health.ready)),
+    ...under(['health', 'live'], probeRules(health.live)),
+    ...under(['http'], httpRouteRules(raw.http)),
+    ...under(['scale'], scaleRules(raw.scale)),
+    ...under(['deploy'], deployRules(raw.deploy)),
+  ];
+}
+
 export const serviceSpecSchema = fields
-  .superRefine(
-    (_, ctx) => {
-      for (const { path, message, atKey } of serviceRules(ctx.value)) ctx.addIssue({ code: 'custom', path, message, input: ctx.value, params: { atKey } });
-    },
-    // run on the raw input even when a field failed, so cross-field errors are not held back
-    { when: () => true },
-  )
+  .superRefine((service, ctx) => reportRules(ctx, serviceRules(service)))
   .transform((s): ServiceSpec => {
     const routed = s.http !== undefined || s.tcp !== undefined;
     const ready = s.health.ready ?? (routed ? DEFAULT_READY : undefined);
@@ -170,7 +172,8 @@ export const serviceSpecSchema = fields
  */
 export function checkServiceSpec(data: unknown): Result<ServiceSpec, SpecIssue[]> {
   const result = serviceSpecSchema.safeParse(data, { error: issueMessage, reportInput: true });
-  return result.success ? ok(result.data) : err(specIssues(result.error.issues));
+  if (result.success) return ok(result.data);
+  return err([...specIssues(result.error.issues.filter((issue) => !isRuleIssue(issue))), ...serviceRuleIssues(data)]);
 }
 
 /** A service with the name it has in berth.yaml (the key of its entry). */
