@@ -66,6 +66,13 @@ export async function openPostgresDriver(url: string, options: PostgresOptions =
     async transaction(fn) {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // While checked out, a client's connection errors reach only its own listeners (the pool's
+      // do not); without one, a Postgres restart mid-transaction would crash the process. The
+      // failed query rejects on its own and the client is discarded below.
+      const onConnectionError = (error: Error): void => {
+        broken = error;
+      };
+      client.on('error', onConnectionError);
       try {
         const inFlight = new InFlight();
         const tx = inFlight.track((sql, params) => run<Row>(client, sql, params));
@@ -82,6 +89,7 @@ export async function openPostgresDriver(url: string, options: PostgresOptions =
         throw error;
       } finally {
         // A connection that could not roll back is discarded rather than handed to the next caller.
+        client.off('error', onConnectionError);
         client.release(broken);
       }
     },

@@ -1,0 +1,33 @@
+// What the control loops need from observed state (DESIGN §3): when each host's agent last
+// reported and what it said about its instances. Not events: the API's in-memory store of
+// heartbeats (`ObservedFleet`) implements this as it is, and a control plane that is not the
+// one agents report to can back it with the `observed_*` tables instead.
+
+export type InstanceState = 'starting' | 'ready' | 'unhealthy' | 'restarting' | 'exited' | 'oom' | 'stopped';
+
+export interface ObservedInstance {
+  readonly id: string;
+  readonly state: InstanceState;
+  /** epoch ms of the last state change; while `ready`, when the instance became ready */
+  readonly since: number;
+}
+
+export interface ObservedHost {
+  readonly heartbeatAt: Date;
+  /** Everything the agent runs or still remembers, as of its last heartbeat. */
+  readonly instances: readonly ObservedInstance[];
+}
+
+export interface ObservedState {
+  /** The host's last report; undefined when it has not reported to this control plane. */
+  host(hostId: string): ObservedHost | undefined;
+  /** Calls `listener` after each report; returns the unsubscribe. Without it, loops only resync. */
+  watch?(listener: (report: { readonly hostId: string }) => void): () => void;
+  /** Brings a copy held elsewhere (tables) up to date; the loops call it before each pass. */
+  refresh?(): Promise<void>;
+}
+
+/** States in which an instance still holds its memory and ports on the host. */
+const OCCUPYING: ReadonlySet<InstanceState> = new Set(['starting', 'ready', 'unhealthy', 'restarting']);
+
+export const occupiesHost = (instance: ObservedInstance): boolean => OCCUPYING.has(instance.state);
