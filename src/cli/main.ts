@@ -2,13 +2,15 @@
 import { Command, CommanderError } from 'commander';
 import { BerthError } from '../core/errors.js';
 import { adminCommand } from './admin.js';
+import { agentCommand } from './agent.js';
+import { serverCommand } from './server.js';
 import { simCommand } from './sim.js';
 import { validateCommand } from './validate.js';
 
 /** A command module adds its subcommand(s) to the program; actions set process.exitCode on failure. */
 export type CommandModule = (program: Command) => void;
 
-const commands: CommandModule[] = [validateCommand, simCommand, adminCommand];
+const commands: CommandModule[] = [validateCommand, simCommand, adminCommand, serverCommand, agentCommand];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('berth')

@@ -1,0 +1,155 @@
+// `npm run bench:agent`: the agent protocol end to end. A control plane in this process, the agent
+// in a child (bench/agent-host.ts) running the example app (examples/hello/server.js) through the
+// process driver. Measures, over N starts one at a time:
+//   - assignment received (the agent's long-poll returns) → instance ready (first passing probe)
+//   - the driver's overhead: spawn → ready minus the app's own start (spawn → its "listening"
+//     line, timed here without berth, paired start by start)
+// and the agent process's RSS idle and with N instances running. Prints one JSON object.
+//   --quick   10 starts and 10 instances instead of 50
+//   BENCH_AGENT_FLAGS='--max-semi-space-size=1'   node flags for the agent process, to try memory settings
+import { fork, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { startTestControlPlane } from '../src/api/control-plane.fixture.js';
+import { freePort } from '../src/agent/port-allocator.js';
+import { packReleaseArchive } from '../src/client/release-archive.js';
+
+const quick = process.argv.includes('--quick');
+const N = quick ? 10 : 50;
+const here = dirname(fileURLToPath(import.meta.url));
+const HELLO = join(here, '../../../examples/hello');
+
+type Message =
+  | { type: 'enrolled'; hostId: string; memoryEnforcement: string }
+  | { type: 'assigned' | 'starting' | 'ready' | 'stopped'; id: string; at: number; since?: number }
+  | { type: 'memory'; rss: number; heap: number; private: number; instances: number }
+  | { type: 'closed' };
+
+const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+};
+const round = (value: number) => Math.round(value * 10) / 10;
+const summary = (values: number[]) => ({ p50: round(percentile(values, 50)), p99: round(percentile(values, 99)), max: round(Math.max(...values)) });
+const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+
+/** The app's own start: spawn to its "listening" line, no berth involved. */
+function ownStart(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const begun = performance.now();
+    const child = spawn('/bin/sh', ['-c', `exec ${process.execPath} server.js`], { cwd: HELLO, env: { PATH: process.env.PATH ?? '', PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      if (!chunk.includes('listening')) return;
+      const took = performance.now() - begun;
+      child.once('exit', () => resolve(took));
+      child.kill('SIGKILL');
+    });
+    child.once('error', reject);
+  });
+}
+
+async function main(): Promise<void> {
+  const cp = await startTestControlPlane();
+  const agentDir = await mkdtemp(join(tmpdir(), 'berth-bench-agent-'));
+  const { digest, archive } = await packReleaseArchive(HELLO);
+  await cp.admin.putArtifact(digest, archive);
+  await cp.createService('hello', { run: 'node server.js', http: { host: 'hello.localhost' }, health: { ready: { type: 'http', path: '/healthz' } }, stop: { grace: '2s' } }, digest);
+  const { token } = await cp.admin.createJoinToken();
+
+  const seen = new Map<string, Message>();
+  const waiters = new Map<string, () => void>();
+  const child = fork(join(here, 'agent-host.js'), [], {
+    execArgv: ['--expose-gc', ...(process.env.BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean)],
+    env: { ...process.env, BENCH_URL: cp.url, BENCH_TOKEN: token, BENCH_DATA: agentDir },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  child.on('message', (message: Message) => {
+    const key = 'id' in message ? `${message.type}:${message.id}` : message.type;
+    seen.set(key, message);
+    waiters.get(key)?.();
+  });
+  const next = <T extends Message>(key: string, timeoutMs = 60_000): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(key);
+        resolve(seen.get(key) as T);
+      };
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${key}`)), timeoutMs);
+      if (seen.has(key)) done();
+      else waiters.set(key, done);
+    });
+  const memory = async () => {
+    seen.delete('memory');
+    const answer = next<Extract<Message, { type: 'memory' }>>('memory');
+    child.send({ type: 'memory' });
+    return answer;
+  };
+
+  try {
+    const enrolled = await next<Extract<Message, { type: 'enrolled' }>>('enrolled');
+    const toReady: number[] = [];
+    const spawnToReady: number[] = [];
+    const own: number[] = [];
+    const overhead: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const app = await ownStart(await freePort());
+      const id = `seq-${i}`;
+      await cp.place('hello', id, enrolled.hostId, { replica: i });
+      const ready = await next<Extract<Message, { at: number }>>(`ready:${id}`);
+      const assigned = seen.get(`assigned:${id}`) as Extract<Message, { at: number }>;
+      const starting = seen.get(`starting:${id}`) as Extract<Message, { at: number }>;
+      toReady.push(ready.at - assigned.at);
+      spawnToReady.push(ready.at - starting.at);
+      own.push(app);
+      overhead.push(ready.at - starting.at - app);
+      await cp.requestStop('hello', id);
+      await next(`stopped:${id}`);
+    }
+
+    const idle = await memory();
+    const started = performance.now();
+    for (let i = 0; i < N; i++) await cp.place('hello', `par-${i}`, enrolled.hostId, { replica: N + i });
+    await Promise.all(Array.from({ length: N }, (_, i) => next(`ready:par-${i}`, 120_000)));
+    const allReady = performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // a heartbeat with the stats of every instance
+    const afterBurst = await memory();
+    // V8 keeps the heap it grew while N instances started (probes every few ms) and gives it back
+    // when the process has been quiet for a while: the steady state is what a host lives with.
+    await new Promise((resolve) => setTimeout(resolve, quick ? 5_000 : 20_000));
+    const loaded = await memory();
+
+    console.log(
+      JSON.stringify({
+        bench: 'agent',
+        driver: 'process',
+        memory_enforcement: enrolled.memoryEnforcement,
+        starts: N,
+        assignment_to_ready_ms: summary(toReady),
+        spawn_to_ready_ms: summary(spawnToReady),
+        app_own_start_ms: summary(own),
+        driver_overhead_ms: summary(overhead),
+        aim_overhead_p99_ms: 50,
+        [`all_${N}_placed_to_ready_ms`]: Math.round(allReady),
+        agent_rss_mib: { idle: mib(idle.rss), [`with_${loaded.instances}_instances`]: mib(loaded.rss), [`right_after_${N}_started`]: mib(afterBurst.rss) },
+        // RSS less the node binary's and libraries' pages, which every node process on the host shares
+        agent_private_mib: { idle: mib(idle.private), [`with_${loaded.instances}_instances`]: mib(loaded.private) },
+        agent_heap_mib: { idle: mib(idle.heap), [`with_${loaded.instances}_instances`]: mib(loaded.heap) },
+        aim_rss_mib_with_50: 80,
+      }),
+    );
+  } finally {
+    if (child.connected) {
+      child.send({ type: 'shutdown' });
+      await next('closed', 60_000).catch(() => child.kill('SIGKILL'));
+    }
+    await cp.close();
+    await rm(agentDir, { recursive: true, force: true });
+  }
+}
+
+await main();

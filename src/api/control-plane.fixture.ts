@@ -1,0 +1,84 @@
+// A control plane for tests: in-memory PGlite (or Postgres at BERTH_TEST_DATABASE_URL), a temporary data
+// directory, an ephemeral port on 127.0.0.1, silent logs, and the few writes tests make straight
+// to the store (a service with a release, a placement, a stop request).
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { BerthClient } from '../client/berth-client.js';
+import { serviceDecider, type ServiceCommand } from '../domain/service.js';
+import { serviceStream } from '../domain/streams.js';
+import { serviceSpecSchema, type ServiceSpec } from '../spec/service.js';
+import { handleCommand } from '../store/command-handler.js';
+import { EventStore } from '../store/event-store.js';
+import { openPgliteDriver } from '../store/pglite-driver.js';
+import { openPostgresDriver } from '../store/postgres-driver.js';
+import type { SqlDriver } from '../store/sql-driver.js';
+import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { parseListenAddress } from './listen-address.js';
+
+export interface TestControlPlane extends ControlPlane {
+  readonly dataDir: string;
+  readonly adminToken: string;
+  readonly admin: BerthClient;
+  createService(name: string, spec: Partial<Record<keyof ServiceSpec, unknown>> & { run: string }, digest: string): Promise<void>;
+  place(service: string, instance: string, host: string, options?: { release?: number; replica?: number; port?: number | null }): Promise<void>;
+  requestStop(service: string, instance: string, reason?: string): Promise<void>;
+}
+
+const postgresUrl = process.env.BERTH_TEST_DATABASE_URL;
+
+/** Each data directory gets its own schema on Postgres, so test files running at once do not meet. */
+const schemaOf = (dataDir: string): string => `berth_test_${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`;
+
+function openDatabase(dataDir: string, persistent: boolean): Promise<SqlDriver> {
+  if (postgresUrl) return openPostgresDriver(postgresUrl, { schema: schemaOf(dataDir) });
+  return openPgliteDriver(persistent ? join(dataDir, 'db') : undefined);
+}
+
+/** Removes what the tests of `dataDir` left on Postgres; nothing to do on PGlite. */
+export async function dropTestDatabase(dataDir: string): Promise<void> {
+  if (!postgresUrl) return;
+  const driver = await openPostgresDriver(postgresUrl);
+  await driver.query(`DROP SCHEMA IF EXISTS ${schemaOf(dataDir)} CASCADE`);
+  await driver.close();
+}
+
+/**
+ * `dataDir` given: the database outlives close() (PGlite on disk in it, or its own schema on
+ * Postgres), so a control plane started again on it and on the same `port` comes back with its
+ * state, as after a restart; the caller removes it with dropTestDatabase. Otherwise close()
+ * removes everything.
+ */
+export async function startTestControlPlane(options: { dataDir?: string; port?: number; log?: Logger } = {}): Promise<TestControlPlane> {
+  const persistent = options.dataDir !== undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'berth-cp-')));
+  const store = await EventStore.open(await openDatabase(dataDir, persistent));
+  const cp = await startControlPlane({ store, dataDir, listen: parseListenAddress(`127.0.0.1:${options.port ?? 0}`), log: options.log ?? pino({ level: 'silent' }) });
+  const adminToken = (await readFile(cp.adminTokenPath, 'utf8')).trim();
+  const run = (service: string, command: ServiceCommand) => handleCommand(store, serviceStream(service), serviceDecider, command);
+  return {
+    ...cp,
+    dataDir,
+    adminToken,
+    admin: new BerthClient({ url: cp.url, token: adminToken }),
+    async createService(name, raw, digest) {
+      const spec = serviceSpecSchema.parse(raw);
+      await run(name, { type: 'CreateService', name, tenant: 'default', spec });
+      await run(name, { type: 'CreateRelease', digest, spec, secretNames: [...spec.secrets] });
+    },
+    async place(service, instance, host, o = {}) {
+      await run(service, { type: 'PlaceInstance', instance, host, release: o.release ?? 1, port: o.port ?? null, replica: o.replica ?? 0 });
+    },
+    async requestStop(service, instance, reason = 'test') {
+      await run(service, { type: 'RequestInstanceStop', instance, reason });
+    },
+    async close() {
+      await cp.close();
+      if (persistent) return;
+      await dropTestDatabase(dataDir);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
