@@ -1,0 +1,604 @@
+// One client connection through the edge, in either routing mode. Requests are read off the
+// socket by HttpFraming, which only marks where each one begins and ends; bytes are passed on as
+// they come. The marks are what let the edge route every request, add forwarding headers to
+// each, count requests and statuses, and move a connection between instances at a request
+// boundary without the client noticing.
+//
+// per-connection route: the connection is pinned to one instance while the route stays the same
+//   and the instance stays (it moves when the instance leaves, or rebalances when one joins).
+// per-request route: every request is balanced on its own and borrows a pooled connection to its
+//   instance for exactly one exchange.
+//
+// A request that cannot go at once (an instance must be connected to or waited for, or earlier
+// answers are still outstanding) is suspended: its bytes are kept, the client is paused, and
+// they are read again once it can go.
+import type net from 'node:net';
+import { affinityKey, type AffinityKey } from './affinity.js';
+import { badGateway, badRequest, gatewayTimeout, notFound, rawAnswer, unavailable, type EdgeAnswer } from './edge-responses.js';
+import { clientAddress, forwardedLines, stripEdgeSetLines } from './forwarded-headers.js';
+import { headerValue, HttpFraming, type FramingListener, type MessageHead } from './http-framing.js';
+import type { ProxyContext } from './proxy.js';
+import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
+import type { HttpRoute } from './routing.js';
+import type { LoadUnit, ServiceInstances } from './service-instances.js';
+import { keepChunk, type UpstreamConnection, type UpstreamOwner } from './upstream-pool.js';
+
+const CONNECTION_LINE = /\r\nConnection:[^\r]*/gi;
+const CLOSE_END = Buffer.from('Connection: close\r\n\r\n', 'latin1');
+const HEAD_END = Buffer.from('\r\n', 'latin1');
+
+/**
+ * Forwarding lines by client address and host, shared by connections: clients behind one load
+ * balancer or NAT come from a few addresses, and `Connection: close` traffic would otherwise
+ * build them once per request.
+ */
+const forwardedCache = new Map<string, Buffer>();
+function forwardedBytes(address: string, host: string): Buffer {
+  const key = `${address} ${host}`;
+  let bytes = forwardedCache.get(key);
+  if (bytes === undefined) {
+    if (forwardedCache.size >= 4_096) forwardedCache.clear();
+    bytes = Buffer.from(`${forwardedLines(address, 'http', host)}\r\n`, 'latin1');
+    forwardedCache.set(key, bytes);
+  }
+  return bytes;
+}
+
+const NO_AFFINITY: AffinityKey = { key: undefined };
+
+/** The instance a connection is using now, and how that use is counted. */
+interface Pin {
+  readonly service: ServiceInstances;
+  readonly instance: RoutedInstance;
+  readonly upstream: UpstreamConnection;
+  readonly response: HttpFraming;
+  /** counted as one request in flight (per-request route) rather than one connection */
+  unit: LoadUnit;
+  readonly epoch: number;
+}
+
+/** A change to the next answer's head: a cookie to set, or `Connection: close` to announce. */
+interface AnswerRewrite {
+  extra: string;
+  close: boolean;
+}
+
+export class ClientConnection implements FramingListener, UpstreamOwner, InstanceAttachment {
+  private framing: HttpFraming;
+  private chunk: Buffer | undefined;
+  private readonly out: Buffer[] = [];
+  private pin: Pin | undefined;
+  /** start times of requests sent and not yet answered, oldest first */
+  private readonly outstanding: number[] = [];
+  private status = 0;
+  /** part of the current answer already went to the client: it can no longer be replaced */
+  private answering = false;
+  /** the last outstanding answer ended during this read: act once it is written */
+  private answered = false;
+  /** raw bytes from a suspended request's head onward */
+  private deferred: Buffer | undefined;
+  /** an instance is being waited for or connected to */
+  private busy = false;
+  /** the next head read goes to the pin just made (and is already counted if per-request) */
+  private pinFresh = false;
+  /** ignore what the parser reports for the rest of a chunk after a suspension */
+  private stopped = false;
+  /** the request sent on a pooled connection, kept to send again if that connection was dead */
+  private replay: Buffer | undefined;
+  private retried = false;
+  private setCookie: string | undefined;
+  private rewrite: AnswerRewrite | undefined;
+  private heldAnswer: Buffer | undefined;
+  private answerChunk: Buffer | undefined;
+  private finalHead: { head: MessageHead; at: number } | undefined;
+  private interimEnd = 0;
+  private closeAfterAnswer = false;
+  private upstreamCloses = false;
+  private clientEnded = false;
+  private done = false;
+  private drainWatched = false;
+  // for the idle and request timeouts, checked by a once-a-second sweep (see proxy.ts)
+  private activity = 0;
+  private seenActivity = -1;
+  private lastActive = 0;
+  private readonly address: string;
+  private forwardedHost = '\0';
+  private forwardedBuffer: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly client: net.Socket,
+    private readonly context: ProxyContext,
+  ) {
+    this.address = clientAddress(client.remoteAddress);
+    this.framing = new HttpFraming('request', this);
+    // shared listeners rather than closures per connection: `Connection: close` traffic makes
+    // one of these per request
+    (client as OwnedSocket)[OWNER] = this;
+    client.on('data', onData);
+    client.on('end', onEnd);
+    client.on('close', onClose);
+    client.on('error', noop);
+  }
+
+  onClientData(chunk: Buffer): void {
+    this.activity++;
+    if (this.done) return;
+    if (this.framing.tunneled) {
+      if (this.pin !== undefined && !this.pin.upstream.socket.write(chunk)) this.pauseClient();
+      return;
+    }
+    if (this.deferred !== undefined) {
+      // read before the pause took hold: it stays behind the suspended request
+      this.deferred = Buffer.concat([this.deferred, chunk]);
+      return;
+    }
+    this.chunk = chunk;
+    this.framing.push(chunk);
+    this.chunk = undefined;
+    this.flush();
+  }
+
+  private flush(): void {
+    const out = this.out;
+    if (out.length === 0) return;
+    const bytes = out.length === 1 ? out[0]! : Buffer.concat(out);
+    out.length = 0;
+    if (this.pin !== undefined && !this.pin.upstream.socket.write(bytes)) this.pauseClient();
+  }
+
+  /** The instance reads slower than the client sends: wait for its connection to drain. */
+  private pauseClient(): void {
+    this.client.pause();
+  }
+
+  // FramingListener: the client's requests
+
+  onHead(head: MessageHead, end: number): void {
+    if (this.stopped) return;
+    const pin = this.pin;
+    if (this.pinFresh && pin !== undefined) {
+      this.pinFresh = false;
+      return this.send(head, pin.unit === 'request');
+    }
+    const route = this.context.routing.lookup(head.host, head.target);
+    if (route !== undefined && pin !== undefined && route.mode === 'per-connection' && pin.unit === 'connection' && pin.service === route.service && !pin.instance.leaving && pin.epoch === route.service.epoch) {
+      return this.send(head, false);
+    }
+    // anything else needs a new instance (or an answer from the edge), after the earlier answers
+    if (this.outstanding.length > 0 || this.busy) return this.suspend(head, end);
+    if (route === undefined) {
+      this.stopped = true;
+      return this.refuse(notFound(head.host, head.target));
+    }
+    this.repin(route, head, end);
+  }
+
+  onBytes(chunk: Buffer, start: number, end: number): void {
+    if (this.stopped) return;
+    this.out.push(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+  }
+
+  onMessageEnd(): void {}
+
+  onError(message: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    const answer = badRequest(message);
+    this.refuse(message.startsWith('head larger') ? { ...answer, status: 431 } : answer);
+  }
+
+  /** Picks an instance for the route and sends the request, or suspends it until it can go. */
+  private repin(route: HttpRoute, head: MessageHead, end: number): void {
+    const service = route.service;
+    const unit: LoadUnit = route.mode === 'per-request' ? 'request' : 'connection';
+    const affinity = route.entry.affinity === undefined ? NO_AFFINITY : affinityKey(route.entry.affinity, (name) => headerValue(head.raw, name), this.address, false);
+    this.unpin();
+    const instance = service.take(affinity.key, undefined, unit);
+    if (instance !== undefined) {
+      this.setCookie = affinity.setCookie;
+      const idle = this.context.pool.takeIdle(instance, this);
+      if (idle !== undefined) {
+        this.attach(service, instance, idle, unit);
+        return this.send(head, unit === 'request');
+      }
+      this.suspend(head, end);
+      this.busy = true;
+      this.attach(service, instance, this.context.pool.connect(instance, this), unit);
+      return;
+    }
+    this.suspend(head, end);
+    void this.admit(service, affinity, unit);
+  }
+
+  private async admit(service: ServiceInstances, affinity: AffinityKey, unit: LoadUnit): Promise<void> {
+    this.busy = true;
+    const admission = await service.admit(affinity.key, unit);
+    if (this.done) {
+      if (admission.ok) this.uncount(service, admission.instance, unit);
+      return;
+    }
+    if (!admission.ok) {
+      this.busy = false;
+      return this.refuse(unavailable(admission.message, admission.retryAfter));
+    }
+    this.setCookie = affinity.setCookie;
+    const upstream = this.context.pool.take(admission.instance, this);
+    this.attach(service, admission.instance, upstream, unit);
+    if (upstream.connected) this.onUpstreamConnect();
+  }
+
+  /** Undoes the count a pick made, for a pick that will not be used. */
+  private uncount(service: ServiceInstances, instance: RoutedInstance, unit: LoadUnit): void {
+    if (unit === 'request') service.end(instance, 0, 0);
+    else service.detach(instance);
+  }
+
+  private attach(service: ServiceInstances, instance: RoutedInstance, upstream: UpstreamConnection, unit: LoadUnit): void {
+    instance.attachments.add(this);
+    // one answer parser per client connection, reset for each instance connection
+    this.answerFraming ??= new HttpFraming('response', this.answers);
+    this.answerFraming.reset();
+    this.pin = { service, instance, upstream, response: this.answerFraming, unit, epoch: service.epoch };
+    this.upstreamCloses = false;
+  }
+
+  onUpstreamConnect(): void {
+    if (!this.busy) return;
+    this.busy = false;
+    this.pinFresh = true;
+    this.resume();
+  }
+
+  private send(head: MessageHead, counted: boolean): void {
+    const pin = this.pin!;
+    const now = performance.now();
+    this.outstanding.push(now);
+    if (!counted) pin.service.begin(pin.instance, now);
+    pin.response.expectResponseTo(head.method);
+    if (pin.upstream.reused && this.outstanding.length === 1 && !head.hasBody) this.replay = head.raw;
+    let raw = head.raw;
+    if (this.setCookie !== undefined) {
+      this.rewrite = { extra: `Set-Cookie: ${this.setCookie}\r\n`, close: false };
+      this.setCookie = undefined;
+    }
+    // a client's `Connection: close` is about its own connection: the edge closes that one after
+    // the answer and keeps its connection to the instance for the next client
+    if (head.connectionClose && head.http11 && this.outstanding.length === 1) {
+      this.closeAfterAnswer = true;
+      this.rewrite = { extra: this.rewrite?.extra ?? '', close: true };
+      if (head.connectionLineStart >= 0 && !head.forwarded) {
+        this.out.push(raw.subarray(0, head.connectionLineStart), raw.subarray(head.connectionLineEnd, raw.length - 2), this.forwarded(head.host));
+        return;
+      }
+      raw = Buffer.from(raw.toString('latin1').replace(CONNECTION_LINE, ''), 'latin1');
+    }
+    if (head.forwarded) raw = Buffer.from(stripEdgeSetLines(raw.toString('latin1')), 'latin1');
+    this.out.push(raw.subarray(0, raw.length - 2), this.forwarded(head.host));
+  }
+
+  /** The forwarding lines and the blank line that ends the head: the same bytes for every request of one host. */
+  private forwarded(host: string): Buffer {
+    if (host !== this.forwardedHost) {
+      this.forwardedHost = host;
+      this.forwardedBuffer = forwardedBytes(this.address, host);
+    }
+    return this.forwardedBuffer;
+  }
+
+  private suspend(head: MessageHead, end: number): void {
+    this.stopped = true;
+    const chunk = this.chunk!;
+    this.deferred = end < chunk.length ? Buffer.concat([head.raw, chunk.subarray(end)]) : head.raw;
+    this.client.pause();
+  }
+
+  /** Reads the suspended bytes again with a fresh parser: the situation has changed. */
+  private resume(): void {
+    const deferred = this.deferred;
+    this.deferred = undefined;
+    this.stopped = false;
+    this.framing = new HttpFraming('request', this);
+    if (deferred !== undefined) this.onClientData(deferred);
+    if (this.deferred === undefined && !this.done) this.client.resume();
+  }
+
+  /** Lets go of the instance: its connection goes back to the pool when the exchange ended cleanly. */
+  private unpin(): void {
+    const pin = this.pin;
+    if (pin === undefined) return;
+    this.pin = undefined;
+    pin.instance.attachments.delete(this);
+    // both directions between messages, or the instance's side of the connection is mid-message
+    const clean = this.outstanding.length === 0 && pin.response.idle && this.framing.idle && !this.upstreamCloses && !pin.upstream.closed;
+    if (clean) this.context.pool.give(pin.upstream);
+    else pin.upstream.destroy();
+    for (const _ of this.outstanding.splice(0)) pin.service.end(pin.instance, 0, 0);
+    if (pin.unit === 'connection') pin.service.detach(pin.instance);
+    this.upstreamCloses = false;
+    this.replay = undefined;
+    this.rewrite = undefined;
+    this.heldAnswer = undefined;
+    this.finalHead = undefined;
+    this.answering = false;
+  }
+
+  // the instance's answers
+
+  private readonly answers: FramingListener = new AnswerReader(this);
+  private answerFraming: HttpFraming | undefined;
+
+  answerHead(head: MessageHead, end: number): void {
+    if (head.status >= 200 || head.status === 101) this.status = head.status;
+    if (head.connectionClose) this.upstreamCloses = true;
+    if (this.rewrite === undefined) return;
+    const at = this.heldAnswer!.length - this.answerChunk!.length + end;
+    // an interim answer (100 Continue) goes out at once: the client may be waiting for it
+    if (head.status >= 200) this.finalHead = { head, at };
+    else this.interimEnd = at;
+  }
+
+  answerEnd(): void {
+    const started = this.outstanding.shift();
+    if (started === undefined) return;
+    this.answering = false;
+    const pin = this.pin!;
+    const now = performance.now();
+    pin.service.end(pin.instance, this.status, (now - started) / 1000, now);
+    if (this.outstanding.length === 0) this.answered = true;
+  }
+
+  answerTunnel(): void {
+    // a protocol switch: from here on the pin is a connection, not a request
+    const pin = this.pin!;
+    if (pin.unit === 'request') {
+      pin.service.attach(pin.instance);
+      pin.unit = 'connection';
+    }
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    this.activity++;
+    this.answering = true;
+    this.replay = undefined;
+    const pin = this.pin;
+    if (pin === undefined) return;
+    if (pin.response.tunneled) return this.toClient(chunk);
+    if (this.rewrite !== undefined) this.rewriteAnswer(chunk, pin.response);
+    else {
+      this.toClient(chunk);
+      pin.response.push(chunk);
+    }
+    if (this.answered) this.afterAnswers();
+  }
+
+  private toClient(bytes: Buffer): void {
+    const flushed = this.client.write(bytes);
+    // queued rather than written: the bytes may live in the shared read buffer
+    if (this.client.writableLength > 0) keepChunk();
+    if (flushed) return;
+    // the client reads slower than the instance answers: hold the instance until it catches up
+    this.pin?.upstream.socket.pause();
+    if (!this.drainWatched) {
+      this.drainWatched = true;
+      this.client.on('drain', onDrain);
+    }
+  }
+
+  /** Holds the answer until its head is complete, then sends it with the rewrite applied. */
+  private rewriteAnswer(chunk: Buffer, response: HttpFraming): void {
+    this.heldAnswer = this.heldAnswer === undefined ? chunk : Buffer.concat([this.heldAnswer, chunk]);
+    this.answerChunk = chunk;
+    response.push(chunk);
+    const final = this.finalHead;
+    const rewrite = this.rewrite;
+    if (final === undefined || rewrite === undefined) {
+      if (this.interimEnd > 0) {
+        this.toClient(this.heldAnswer.subarray(0, this.interimEnd));
+        this.heldAnswer = this.heldAnswer.subarray(this.interimEnd);
+        this.interimEnd = 0;
+      }
+      // nothing of the final answer went out yet: it can still be replaced by a 502
+      this.answering = false;
+      // held past this read: copy it out of the shared read buffer (rare: a head split in two)
+      if (this.heldAnswer.buffer === chunk.buffer) this.heldAnswer = Buffer.from(this.heldAnswer);
+      return;
+    }
+    this.interimEnd = 0;
+    const held = this.heldAnswer;
+    this.heldAnswer = undefined;
+    this.answerChunk = undefined;
+    this.finalHead = undefined;
+    this.rewrite = undefined;
+    const { head, at } = final;
+    const raw = head.raw;
+    const before = held.subarray(0, at - raw.length);
+    const after = held.subarray(at);
+    const extra = rewrite.extra === '' ? undefined : Buffer.from(rewrite.extra, 'latin1');
+    const tail = rewrite.close ? CLOSE_END : HEAD_END;
+    let parts: Buffer[];
+    if (!rewrite.close) parts = [before, raw.subarray(0, raw.length - 2)];
+    else if (head.connectionLineStart >= 0) parts = [before, raw.subarray(0, head.connectionLineStart), raw.subarray(head.connectionLineEnd, raw.length - 2)];
+    else parts = [before, Buffer.from(raw.toString('latin1', 0, raw.length - 2).replace(CONNECTION_LINE, ''), 'latin1')];
+    if (extra !== undefined) parts.push(extra);
+    parts.push(tail, after);
+    this.toClient(Buffer.concat(parts));
+  }
+
+  /** Every answer is in: close, move on, or let go of a per-request or leaving instance. */
+  private afterAnswers(): void {
+    this.answered = false;
+    if (this.done || this.outstanding.length > 0) return;
+    // a refused protocol switch leaves the client sending what is no longer HTTP to us
+    const pin = this.pin;
+    if (pin?.response.tunneled === true) return;
+    if (this.closeAfterAnswer || this.upstreamCloses || this.framing.tunneled || (this.clientEnded && this.deferred === undefined)) return this.finish();
+    if (pin !== undefined && (pin.unit === 'request' || pin.instance.leaving)) this.unpin();
+    if (this.deferred !== undefined && !this.busy) this.resume();
+  }
+
+  /**
+   * Ends the client connection after its answers; the instance's connection goes back to the
+   * pool. The socket closes once written, without waiting for the client's own FIN.
+   */
+  private finish(): void {
+    this.done = true;
+    this.client.destroySoon();
+    this.unpin();
+  }
+
+  onUpstreamEnd(): void {
+    this.pin?.response.end();
+    if (this.answered) this.afterAnswers();
+  }
+
+  onUpstreamDrain(): void {
+    if (this.deferred === undefined && !this.busy) this.client.resume();
+  }
+
+  onUpstreamClose(error: Error | undefined): void {
+    const pin = this.pin;
+    if (pin === undefined || this.done) return;
+    const { service, instance, unit } = pin;
+    if (pin.response.tunneled || this.framing.tunneled) {
+      this.client.destroy();
+      return;
+    }
+    if (!pin.upstream.connected) {
+      // refused: nothing was sent and the request is still held; try another instance once
+      instance.failures++;
+      service.failed(instance);
+      this.pin = undefined;
+      instance.attachments.delete(this);
+      this.uncount(service, instance, unit);
+      const next = this.retried ? undefined : service.take(undefined, instance, unit);
+      this.retried = true;
+      if (next !== undefined) {
+        service.retries++;
+        this.attach(service, next, this.context.pool.connect(next, this), unit);
+        return;
+      }
+      this.busy = false;
+      return this.refuse(badGateway(service.service, `could not connect to instance ${instance.id} (${error?.message ?? 'refused'})`));
+    }
+    if (this.outstanding.length > 0 && this.replay !== undefined && !this.answering && !this.retried) {
+      // a pooled connection the instance had just closed: send the bodiless request again, fresh
+      this.retried = true;
+      service.retries++;
+      this.deferred = this.replay;
+      this.replay = undefined;
+      // a per-request pin keeps its count for the request; a connection's request is counted again
+      if (unit === 'connection') for (const _ of this.outstanding) service.end(instance, 0, 0);
+      this.outstanding.length = 0;
+      instance.attachments.delete(this);
+      this.pin = undefined;
+      this.client.pause();
+      this.busy = true;
+      this.attach(service, instance, this.context.pool.connect(instance, this), unit);
+      return;
+    }
+    if (this.outstanding.length > 0) return this.abandon(badGateway(service.service, `instance ${instance.id} closed the connection before answering`));
+    // the instance closed an idle connection (keep-alive timeout, restart): the client keeps its own
+    this.unpin();
+  }
+
+  /** The instance failed the outstanding requests: answer for them if nothing was sent yet, else cut. */
+  private abandon(answer: EdgeAnswer): void {
+    const pin = this.pin!;
+    pin.instance.failures++;
+    for (const _ of this.outstanding.splice(0)) pin.service.end(pin.instance, answer.status, 0);
+    if (!this.answering) this.refuse(answer);
+    else {
+      this.done = true;
+      this.client.destroy();
+      this.unpin();
+    }
+  }
+
+  /** Answers from the edge itself and closes: after this the stream cannot be trusted to go on. */
+  private refuse(answer: EdgeAnswer): void {
+    this.done = true;
+    this.stopped = true;
+    this.client.write(rawAnswer(answer));
+    this.client.destroySoon();
+    this.unpin();
+  }
+
+  onClientEnd(): void {
+    this.clientEnded = true;
+    if (this.outstanding.length === 0 && this.deferred === undefined && !this.busy && !this.done) this.finish();
+  }
+
+  onClientDrain(): void {
+    this.pin?.upstream.socket.resume();
+  }
+
+  onClientClose(): void {
+    this.done = true;
+    this.unpin();
+    this.context.closed(this);
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+
+  /** The sweep's look, once a second: idle too long, or an instance silent too long on a request. */
+  tick(now: number): void {
+    if (this.activity !== this.seenActivity) {
+      this.seenActivity = this.activity;
+      this.lastActive = now;
+      return;
+    }
+    const quiet = now - this.lastActive;
+    const { idleMs, requestMs } = this.context.timeouts;
+    if (this.outstanding.length > 0 && this.pin !== undefined) {
+      if (quiet >= requestMs) this.abandon(gatewayTimeout(this.pin.service.service, requestMs));
+    } else if (!this.busy && quiet >= idleMs) this.client.destroy();
+  }
+
+  // InstanceAttachment: the pinned instance is leaving
+
+  release(): void {
+    // between requests: let go now; otherwise afterAnswers lets go once the answers are in
+    if (this.outstanding.length === 0 && !this.busy && this.pin?.response.tunneled !== true) this.unpin();
+  }
+
+  cut(): void {
+    this.client.destroy();
+    this.pin?.upstream.destroy();
+  }
+}
+
+/** Reads the instance's answers on behalf of a connection (one object, not a closure per callback). */
+class AnswerReader implements FramingListener {
+  constructor(private readonly connection: ClientConnection) {}
+  onHead(head: MessageHead, end: number): void {
+    this.connection.answerHead(head, end);
+  }
+  onMessageEnd(): void {
+    this.connection.answerEnd();
+  }
+  onTunnel(): void {
+    this.connection.answerTunnel();
+  }
+  onError(): void {
+    this.connection.destroy();
+  }
+}
+
+const OWNER = Symbol('berth.clientConnection');
+type OwnedSocket = net.Socket & { [OWNER]: ClientConnection };
+
+const noop = (): void => {};
+function onData(this: OwnedSocket, chunk: Buffer): void {
+  this[OWNER].onClientData(chunk);
+}
+function onEnd(this: OwnedSocket): void {
+  this[OWNER].onClientEnd();
+}
+function onClose(this: OwnedSocket): void {
+  this[OWNER].onClientClose();
+}
+function onDrain(this: OwnedSocket): void {
+  this[OWNER].onClientDrain();
+}

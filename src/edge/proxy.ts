@@ -1,0 +1,60 @@
+// The edge's HTTP listener: a plain TCP server; every connection is a ClientConnection, which
+// reads requests itself in both routing modes. Timeouts are kept by one sweep a second over all
+// connections, not by a timer per socket re-armed on every read and write.
+import net from 'node:net';
+import { ClientConnection } from './connection-proxy.js';
+import type { Routing } from './routing.js';
+import type { UpstreamPool } from './upstream-pool.js';
+
+export interface ProxyTimeouts {
+  /** how long an instance may stay silent while a request waits on it */
+  readonly requestMs: number;
+  /** how long a client connection may stay idle between requests */
+  readonly idleMs: number;
+}
+
+export interface ProxyContext {
+  readonly routing: Routing;
+  readonly pool: UpstreamPool;
+  readonly timeouts: ProxyTimeouts;
+  /** a connection is gone: stop sweeping it */
+  closed(connection: ClientConnection): void;
+}
+
+export class HttpProxy {
+  readonly server: net.Server;
+  private readonly connections = new Set<ClientConnection>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(routing: Routing, pool: UpstreamPool, timeouts: ProxyTimeouts) {
+    const context: ProxyContext = { routing, pool, timeouts, closed: (connection) => this.connections.delete(connection) };
+    // half-open: a client may finish sending and still wait for its answers
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      this.connections.add(new ClientConnection(socket, context));
+    });
+    this.sweeper = setInterval(() => {
+      const now = performance.now();
+      for (const connection of this.connections) connection.tick(now);
+    }, 1_000);
+    this.sweeper.unref();
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.removeListener('error', reject);
+        resolve((this.server.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  /** Stops accepting and closes open connections (the caller drains first when it can). */
+  close(): Promise<void> {
+    clearInterval(this.sweeper);
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      for (const connection of this.connections) connection.destroy();
+    });
+  }
+}

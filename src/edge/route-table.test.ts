@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { defaultMode, parseRouteTable, routeMode } from './route-table.js';
+
+const instance = { id: 'web-1', address: '127.0.0.1', port: 3000, ready: true };
+
+describe('route table document', () => {
+  it('fills every default and normalises host and prefix', () => {
+    const parsed = parseRouteTable({ version: 3, routes: [{ host: 'App.Example.com', pathPrefix: '/api/', service: 'web', instances: [instance] }] });
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    const route = parsed.table.routes[0]!;
+    expect(route.host).toBe('app.example.com');
+    expect(route.pathPrefix).toBe('/api');
+    expect(route.balancer).toBe('least-outstanding');
+    expect(route.concurrency).toEqual({ type: 'requests' });
+    expect(route.queue).toEqual({ limit: 256, timeoutMs: 10_000 });
+    expect(route.drainGraceMs).toBe(30_000);
+    expect(route.instances[0]!.draining).toBe(false);
+    expect(parsed.table.tcp).toEqual([]);
+  });
+
+  it('ignores fields it does not know, so a newer control plane can add some', () => {
+    expect(parseRouteTable({ version: 1, routes: [], tcp: [], regions: ['eu'] }).ok).toBe(true);
+  });
+
+  it('names the field that is wrong', () => {
+    expect(parseRouteTable({ version: 1, routes: [{ host: 'a', service: 'web', instances: [{ ...instance, port: 70_000 }] }] })).toEqual({
+      ok: false,
+      message: expect.stringMatching(/^routes\.0\.instances\.0\.port: /) as unknown as string,
+    });
+    const twice = parseRouteTable({ version: 1, routes: [{ host: 'a', service: 'x' }, { host: 'a', pathPrefix: '/', service: 'y' }] });
+    expect(twice).toEqual({ ok: false, message: 'routes.1: a/ is routed twice' });
+    const ports = parseRouteTable({ version: 1, tcp: [{ port: 5432, service: 'a' }, { port: 5432, service: 'b' }] });
+    expect(ports).toEqual({ ok: false, message: 'tcp.1.port: tcp port 5432 is routed twice' });
+  });
+
+  it('defaults to per-connection unless a feature needs every request', () => {
+    const plain = { affinity: undefined, concurrency: { type: 'requests' as const } };
+    expect(defaultMode(plain)).toBe('per-connection');
+    expect(defaultMode({ ...plain, affinity: { type: 'ip' } })).toBe('per-connection');
+    expect(defaultMode({ ...plain, concurrency: { type: 'connections', hard: 10 } })).toBe('per-connection');
+    expect(defaultMode({ ...plain, affinity: { type: 'cookie', cookie: 'berth_affinity' } })).toBe('per-request');
+    expect(defaultMode({ ...plain, affinity: { type: 'header', header: 'X-Tenant' } })).toBe('per-request');
+    expect(defaultMode({ ...plain, concurrency: { type: 'requests', soft: 10 } })).toBe('per-request');
+    const parsed = parseRouteTable({ version: 1, routes: [{ host: 'a', service: 'web', mode: 'per-request' }] });
+    expect(parsed.ok && routeMode(parsed.table.routes[0]!)).toBe('per-request');
+  });
+});

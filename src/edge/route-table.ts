@@ -1,0 +1,149 @@
+// The route table the control plane hands to every edge: which host and path prefix reach which
+// service, how that service is balanced, and its instances. The edge swaps a whole table at once
+// (never a patch), so one document is always self-consistent.
+import { z } from 'zod';
+import type { Affinity } from '../spec/route.js';
+
+/**
+ * `per-request`: every request is balanced on its own (cookie insertion, retries, request
+ * concurrency limits). `per-connection`: the instance is chosen from a connection's first request
+ * and bytes are piped after that (the fast path). See docs/edge.md for the trade-off.
+ */
+export type RoutingMode = 'per-request' | 'per-connection';
+export type BalancerName = 'least-outstanding' | 'round-robin';
+
+const hostName = z
+  .string()
+  .min(1)
+  .transform((host) => host.toLowerCase());
+const pathPrefix = z
+  .string()
+  .startsWith('/')
+  // "/api/" and "/api" route the same requests (as in berth.yaml)
+  .transform((path) => (path.length > 1 ? path.replace(/\/+$/, '') : path));
+const port = z.int().min(1).max(65535);
+
+const instanceSchema = z.object({
+  id: z.string().min(1),
+  address: z.string().min(1),
+  port,
+  /** passed its ready probe; only ready instances get new traffic */
+  ready: z.boolean(),
+  /** leaving (scale-in, deploy, host drain): no new requests or connections */
+  draining: z.boolean().default(false),
+});
+
+const affinitySchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('cookie'), cookie: z.string().min(1) }),
+  z.object({ type: z.literal('ip') }),
+  z.object({ type: z.literal('header'), header: z.string().min(1) }),
+]);
+
+const concurrencySchema = z.object({
+  type: z.enum(['requests', 'connections']).default('requests'),
+  soft: z.int().min(1).optional(),
+  hard: z.int().min(1).optional(),
+});
+
+/** A bounded wait: requests beyond `limit` or older than `timeoutMs` get a 503. */
+const queueSchema = z.object({
+  limit: z.int().min(0),
+  timeoutMs: z.int().min(0),
+});
+
+export const DEFAULT_QUEUE = { limit: 256, timeoutMs: 10_000 } as const;
+/** A cold start is slower than a busy instance freeing up, so the activator waits longer. */
+export const DEFAULT_ACTIVATOR_QUEUE = { limit: 1_000, timeoutMs: 60_000 } as const;
+export const DEFAULT_DRAIN_GRACE_MS = 30_000;
+
+const serviceFields = {
+  service: z.string().min(1),
+  balancer: z.enum(['least-outstanding', 'round-robin']).default('least-outstanding'),
+  concurrency: concurrencySchema.prefault({}),
+  /** how long a leaving instance keeps its in-flight work before the edge cuts it */
+  drainGraceMs: z.int().min(0).default(DEFAULT_DRAIN_GRACE_MS),
+  instances: z.array(instanceSchema).default([]),
+};
+
+const httpRouteSchema = z.object({
+  host: hostName,
+  pathPrefix: pathPrefix.default('/'),
+  /** absent: the edge picks with `defaultMode` */
+  mode: z.enum(['per-request', 'per-connection']).optional(),
+  affinity: affinitySchema.optional(),
+  /** waiting for a hard-limited instance to free up */
+  queue: queueSchema.prefault(DEFAULT_QUEUE),
+  /** present when the service may scale to zero (min 0): hold requests and ask for an instance */
+  activator: queueSchema.optional(),
+  ...serviceFields,
+});
+
+const tcpRouteSchema = z.object({
+  /** the port the edge listens on for this service */
+  port,
+  ...serviceFields,
+});
+
+export const routeTableSchema = z
+  .object({
+    /** increases with every change; the long poll asks for a version after the one it has */
+    version: z.int().min(0),
+    routes: z.array(httpRouteSchema).default([]),
+    tcp: z.array(tcpRouteSchema).default([]),
+  })
+  .check((ctx) => {
+    const seen = new Set<string>();
+    ctx.value.routes.forEach((route, i) => {
+      const key = `${route.host}${route.pathPrefix}`;
+      if (seen.has(key)) ctx.issues.push({ code: 'custom', path: ['routes', i], message: `${key} is routed twice`, input: route });
+      seen.add(key);
+    });
+    const ports = new Set<number>();
+    ctx.value.tcp.forEach((route, i) => {
+      if (ports.has(route.port)) ctx.issues.push({ code: 'custom', path: ['tcp', i, 'port'], message: `tcp port ${route.port} is routed twice`, input: route });
+      ports.add(route.port);
+    });
+  });
+
+/** What the control plane sends (fields with defaults may be left out). */
+export type RouteTableDocument = z.input<typeof routeTableSchema>;
+/** The parsed table, every default filled in. */
+export type RouteTable = z.output<typeof routeTableSchema>;
+export type HttpRouteEntry = RouteTable['routes'][number];
+export type TcpRouteEntry = RouteTable['tcp'][number];
+export type InstanceEntry = HttpRouteEntry['instances'][number];
+export type RouteConcurrency = HttpRouteEntry['concurrency'];
+export type QueueLimits = z.output<typeof queueSchema>;
+
+// the wire schema and the berth.yaml type must not drift apart
+type SameAffinity = HttpRouteEntry['affinity'] extends Affinity | undefined ? (Affinity extends HttpRouteEntry['affinity'] ? true : never) : never;
+const affinityMatches: SameAffinity = true;
+void affinityMatches;
+
+export type RouteTableParse = { ok: true; table: RouteTable } | { ok: false; message: string };
+
+/** Checks a document from the wire or from disk; the message names the field that is wrong. */
+export function parseRouteTable(data: unknown): RouteTableParse {
+  const parsed = routeTableSchema.safeParse(data);
+  if (parsed.success) return { ok: true, table: parsed.data };
+  const first = parsed.error.issues[0];
+  const where = first === undefined || first.path.length === 0 ? 'route table' : first.path.join('.');
+  return { ok: false, message: `${where}: ${first?.message ?? 'invalid'}` };
+}
+
+/**
+ * The mode that keeps every feature of the route correct, and the fast path when nothing needs
+ * more: a cookie must be inserted into responses, a header key can change between requests on
+ * one connection, and a hard or soft limit on requests has to see each request. Client-IP
+ * affinity and connection limits are decided once per connection, so they allow the fast path.
+ */
+export function defaultMode(route: Pick<HttpRouteEntry, 'affinity' | 'concurrency'>): RoutingMode {
+  if (route.affinity !== undefined && route.affinity.type !== 'ip') return 'per-request';
+  const { type, soft, hard } = route.concurrency;
+  if (type === 'requests' && (soft !== undefined || hard !== undefined)) return 'per-request';
+  return 'per-connection';
+}
+
+export function routeMode(route: HttpRouteEntry): RoutingMode {
+  return route.mode ?? defaultMode(route);
+}

@@ -1,0 +1,124 @@
+// The route table in force: host and path prefix to service, port to TCP service. A new table is
+// compiled aside and swapped in with one assignment, so a lookup sees the old table or the new
+// one, never a mix. Services keep their instance state (counters, in-flight work, pooled
+// connections) across tables; a service that leaves the table drains like its instances.
+import type { Random } from '../core/random.js';
+import type { OutlierPolicy } from './outlier-detection.js';
+import { routeMode, type HttpRouteEntry, type RouteTable, type RoutingMode } from './route-table.js';
+import { serviceConfig, ServiceInstances, type ActivateService } from './service-instances.js';
+
+export interface HttpRoute {
+  readonly host: string;
+  readonly pathPrefix: string;
+  readonly mode: RoutingMode;
+  readonly entry: HttpRouteEntry;
+  readonly service: ServiceInstances;
+}
+
+interface Compiled {
+  readonly version: number;
+  /** per host, longest prefix first */
+  readonly hosts: ReadonlyMap<string, readonly HttpRoute[]>;
+  readonly tcp: ReadonlyMap<number, ServiceInstances>;
+}
+
+export interface RoutingOptions {
+  readonly random: Random;
+  readonly activate: ActivateService;
+  readonly outlier?: OutlierPolicy;
+  readonly now?: () => number;
+}
+
+/** `/api` matches /api, /api/x and /api?q, not /apix. */
+export function matchesPrefix(path: string, prefix: string): boolean {
+  if (prefix === '/') return true;
+  if (!path.startsWith(prefix)) return false;
+  const next = path.charCodeAt(prefix.length);
+  return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
+}
+
+export class Routing {
+  private compiled: Compiled = { version: -1, hosts: new Map(), tcp: new Map() };
+  /** by `http:<service>` or `tcp:<service>`, including services draining out of the table */
+  private readonly services = new Map<string, ServiceInstances>();
+  /** called after a table is in force, e.g. to open and close TCP listeners */
+  onApplied: (table: RouteTable) => void = () => {};
+
+  constructor(private readonly options: RoutingOptions) {}
+
+  get version(): number {
+    return this.compiled.version;
+  }
+
+  lookup(host: string, path: string): HttpRoute | undefined {
+    const routes = this.compiled.hosts.get(host);
+    if (routes === undefined) return undefined;
+    for (const route of routes) if (matchesPrefix(path, route.pathPrefix)) return route;
+    return undefined;
+  }
+
+  tcpService(port: number): ServiceInstances | undefined {
+    return this.compiled.tcp.get(port);
+  }
+
+  tcpPorts(): number[] {
+    return [...this.compiled.tcp.keys()];
+  }
+
+  apply(table: RouteTable): void {
+    const seen = new Set<string>();
+    const service = (key: string, config: ReturnType<typeof serviceConfig>, instances: HttpRouteEntry['instances']): ServiceInstances => {
+      let found = this.services.get(key);
+      if (found === undefined) {
+        found = new ServiceInstances(config, this.options);
+        this.services.set(key, found);
+      }
+      // one service named by several routes gets the instances of its first route
+      if (!seen.has(key)) found.update(config, instances);
+      seen.add(key);
+      return found;
+    };
+    const hosts = new Map<string, HttpRoute[]>();
+    for (const entry of table.routes) {
+      const route: HttpRoute = {
+        host: entry.host,
+        pathPrefix: entry.pathPrefix,
+        mode: routeMode(entry),
+        entry,
+        service: service(`http:${entry.service}`, serviceConfig(entry), entry.instances),
+      };
+      const list = hosts.get(entry.host) ?? [];
+      list.push(route);
+      hosts.set(entry.host, list);
+    }
+    for (const list of hosts.values()) list.sort((a, b) => b.pathPrefix.length - a.pathPrefix.length);
+    const tcp = new Map<number, ServiceInstances>();
+    for (const entry of table.tcp) tcp.set(entry.port, service(`tcp:${entry.service}`, serviceConfig(entry), entry.instances));
+    for (const [key, gone] of this.services) {
+      if (seen.has(key)) continue;
+      gone.update(gone.config, []);
+      if (gone.all().length === 0) this.services.delete(key);
+    }
+    this.compiled = { version: table.version, hosts, tcp };
+    this.onApplied(table);
+  }
+
+  /** Every service the edge knows, those draining out of the table included. */
+  allServices(): ServiceInstances[] {
+    return [...this.services.values()];
+  }
+
+  /** Once a second: grace periods, expired ejections, services that finished draining. */
+  tick(): void {
+    const live = new Set<ServiceInstances>([...this.compiled.tcp.values()]);
+    for (const routes of this.compiled.hosts.values()) for (const route of routes) live.add(route.service);
+    for (const [key, service] of this.services) {
+      service.tick();
+      if (!live.has(service) && service.all().length === 0) this.services.delete(key);
+    }
+  }
+
+  close(): void {
+    for (const service of this.services.values()) service.close();
+  }
+}

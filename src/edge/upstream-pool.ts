@@ -1,0 +1,232 @@
+// Keep-alive connections from the edge to instances, shared by both proxy modes: a request (or a
+// pinned client connection) borrows one and gives it back when its exchange ended cleanly. Each
+// socket gets its listeners once; who is using it is a field, not a re-registration.
+import net from 'node:net';
+import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
+
+/** Whoever is using an upstream connection now. */
+export interface UpstreamOwner {
+  /** `chunk` is only valid during the call unless the owner calls keepChunk() */
+  onUpstreamData(chunk: Buffer): void;
+  /** the instance closed its side */
+  onUpstreamEnd(): void;
+  onUpstreamClose(error: Error | undefined): void;
+  onUpstreamConnect(): void;
+  onUpstreamDrain(): void;
+}
+
+/** The owner of a connection being closed: its last events concern no one. */
+export const NO_OWNER: UpstreamOwner = {
+  onUpstreamData: () => {},
+  onUpstreamEnd: () => {},
+  onUpstreamClose: () => {},
+  onUpstreamConnect: () => {},
+  onUpstreamDrain: () => {},
+};
+
+/**
+ * Reads from instances land in one shared buffer (Node's `onread`), not a new allocation per
+ * read: answers are written on to the client at once, and a write that completes leaves nothing
+ * behind. An owner that keeps a chunk (a write that had to queue, an answer held for rewriting)
+ * calls `keepChunk()`, and the next read gets a fresh buffer.
+ */
+let readBuffer = Buffer.allocUnsafe(64 * 1024);
+let readBufferKept = false;
+
+function nextReadBuffer(): Buffer {
+  if (readBufferKept) {
+    readBuffer = Buffer.allocUnsafe(64 * 1024);
+    readBufferKept = false;
+  }
+  return readBuffer;
+}
+
+/** The chunk just handed to an owner stays referenced: do not read into its memory again. */
+export function keepChunk(): void {
+  readBufferKept = true;
+}
+
+export class UpstreamConnection {
+  owner: UpstreamOwner;
+  readonly socket: net.Socket;
+  connected = false;
+  /** borrowed from the pool, so possibly closed by the instance a moment ago */
+  reused = false;
+  closed = false;
+  /** the pool's sweep count when the connection went idle */
+  idleSince = 0;
+  /** its owner while in the pool, made once */
+  idleOwner: UpstreamOwner | undefined;
+  private error: Error | undefined;
+
+  constructor(
+    readonly instance: RoutedInstance,
+    owner: UpstreamOwner,
+  ) {
+    this.owner = owner;
+    const socket = net.connect({
+      host: instance.address,
+      port: instance.port,
+      noDelay: true,
+      onread: {
+        buffer: nextReadBuffer,
+        callback: (length: number, buffer: Uint8Array): boolean => {
+          this.owner.onUpstreamData(Buffer.from(buffer.buffer, buffer.byteOffset, length));
+          // an owner that must wait pauses the socket itself
+          return true;
+        },
+      },
+    });
+    this.socket = socket;
+    socket.on('connect', () => {
+      this.connected = true;
+      this.owner.onUpstreamConnect();
+    });
+    socket.on('end', () => this.owner.onUpstreamEnd());
+    socket.on('drain', () => this.owner.onUpstreamDrain());
+    socket.on('error', (error) => {
+      this.error = error;
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.owner.onUpstreamClose(this.error);
+    });
+  }
+
+  /** Closes the connection; its remaining events go nowhere. */
+  destroy(): void {
+    this.owner = NO_OWNER;
+    this.socket.destroy();
+  }
+}
+
+export interface UpstreamPoolOptions {
+  /** below Node's default keepAliveTimeout (5 s), so the edge, not the instance, closes idle sockets */
+  readonly idleTimeoutMs: number;
+  readonly maxIdlePerInstance: number;
+}
+
+export const DEFAULT_POOL_OPTIONS: UpstreamPoolOptions = { idleTimeoutMs: 4_000, maxIdlePerInstance: 512 };
+
+/** An instance's idle connections; let go of all at once when the instance leaves. */
+class IdleSockets implements InstanceAttachment {
+  readonly connections: UpstreamConnection[] = [];
+  constructor(
+    private readonly pool: UpstreamPool,
+    readonly instance: RoutedInstance,
+  ) {}
+
+  drop(connection: UpstreamConnection): void {
+    const at = this.connections.indexOf(connection);
+    if (at >= 0) this.connections.splice(at, 1);
+    connection.destroy();
+  }
+  release(): void {
+    this.cut();
+  }
+  cut(): void {
+    for (const connection of this.connections.splice(0)) connection.destroy();
+    this.pool.forget(this);
+  }
+}
+
+/** The owner of one idle socket: anything but silence means it cannot be reused. */
+class IdleOwner implements UpstreamOwner {
+  constructor(
+    private readonly idle: IdleSockets,
+    private readonly connection: UpstreamConnection,
+  ) {}
+  onUpstreamData(): void {
+    this.idle.drop(this.connection);
+  }
+  onUpstreamEnd(): void {
+    this.idle.drop(this.connection);
+  }
+  onUpstreamClose(): void {
+    this.idle.drop(this.connection);
+  }
+  onUpstreamDrain(): void {}
+  onUpstreamConnect(): void {}
+}
+
+/**
+ * Idle connections expire by a once-a-second sweep rather than a timer each: arming a timer on
+ * every give-back costs more than the request it serves.
+ */
+export class UpstreamPool {
+  private readonly idle = new Map<RoutedInstance, IdleSockets>();
+  private sweeps = 0;
+
+  constructor(private readonly options: UpstreamPoolOptions = DEFAULT_POOL_OPTIONS) {}
+
+  /** A new connection (connecting), bypassing the idle ones. */
+  connect(instance: RoutedInstance, owner: UpstreamOwner): UpstreamConnection {
+    return new UpstreamConnection(instance, owner);
+  }
+
+  /** A pooled connection to the instance, or a new one (connecting) when none is idle. */
+  take(instance: RoutedInstance, owner: UpstreamOwner): UpstreamConnection {
+    return this.takeIdle(instance, owner) ?? this.connect(instance, owner);
+  }
+
+  /** A pooled, connected connection to the instance, if one is idle. */
+  takeIdle(instance: RoutedInstance, owner: UpstreamOwner): UpstreamConnection | undefined {
+    const idle = this.idle.get(instance);
+    while (idle !== undefined && idle.connections.length > 0) {
+      const connection = idle.connections.pop()!;
+      if (connection.closed || connection.socket.destroyed) continue;
+      connection.owner = owner;
+      connection.reused = true;
+      return connection;
+    }
+    return undefined;
+  }
+
+  /** Gives back a connection whose last exchange ended cleanly; anything else is closed. */
+  give(connection: UpstreamConnection): void {
+    const { instance } = connection;
+    if (connection.closed || connection.socket.destroyed || !connection.connected || instance.leaving) {
+      connection.destroy();
+      return;
+    }
+    let idle = this.idle.get(instance);
+    if (idle === undefined) {
+      idle = new IdleSockets(this, instance);
+      this.idle.set(instance, idle);
+      instance.attachments.add(idle);
+    }
+    if (idle.connections.length >= this.options.maxIdlePerInstance) {
+      connection.destroy();
+      return;
+    }
+    connection.idleOwner ??= new IdleOwner(idle, connection);
+    connection.owner = connection.idleOwner;
+    connection.idleSince = this.sweeps;
+    idle.connections.push(connection);
+  }
+
+  /** Once a second: closes connections idle for longer than the idle timeout. */
+  sweep(): void {
+    this.sweeps++;
+    const limit = Math.ceil(this.options.idleTimeoutMs / 1_000);
+    for (const idle of this.idle.values()) {
+      // oldest first: connections are pushed as they go idle
+      while (idle.connections.length > 0 && this.sweeps - idle.connections[0]!.idleSince >= limit) idle.drop(idle.connections[0]!);
+    }
+  }
+
+  /** Called by an instance's idle set once it holds nothing. */
+  forget(idle: IdleSockets): void {
+    if (idle.connections.length > 0) return;
+    idle.instance.attachments.delete(idle);
+    if (this.idle.get(idle.instance) === idle) this.idle.delete(idle.instance);
+  }
+
+  idleCount(instance: RoutedInstance): number {
+    return this.idle.get(instance)?.connections.length ?? 0;
+  }
+
+  close(): void {
+    for (const idle of [...this.idle.values()]) idle.cut();
+  }
+}
