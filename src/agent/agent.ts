@@ -15,6 +15,7 @@ import { ArtifactCache } from './artifact-cache.js';
 import type { Driver, InstanceStats, InstanceStatus } from './driver.js';
 import { probeHostMachine } from './host-machine.js';
 import { HostUsageMeter } from './host-usage.js';
+import { LogResponder } from './log-responder.js';
 import type { InstanceSpec } from './instance-spec.js';
 import { PortAllocator } from './port-allocator.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
@@ -44,11 +45,18 @@ export interface AgentOptions {
   readonly removeStoppedAfter?: number;
   /** ms a release archive stays cached after its last instance */
   readonly keepUnusedReleases?: number;
+  /**
+   * ms between an instance leaving the assignment set and its stop signal (a deregistration delay):
+   * the edges see it draining in their next route table and send it nothing new meanwhile.
+   */
+  readonly stopDelay?: number;
   /** long-poll hold, ms */
   readonly pollWait?: number;
   /** called with each assignment set as it arrives, before convergence (benchmarks, tracing) */
   readonly onAssignments?: (set: AssignmentSet) => void;
 }
+
+export const DEFAULT_STOP_DELAY_MS = 2_000;
 
 /** ms a state change waits for others before the heartbeat that reports it */
 const CHANGE_BATCH_MS = 50;
@@ -146,6 +154,7 @@ export class Agent {
     // A state change (ready, crashed) is news for the rollout and the edge: report it promptly.
     this.#unwatch = driver.watch(() => this.#reportSoon());
     this.#loops.push(this.#pollAssignments(signal), this.#heartbeats(signal), this.#resync(signal));
+    this.#loops.push(new LogResponder(this.client, driver, this.options.log, this.options.pollWait).run(signal));
   }
 
   async #pollAssignments(signal: AbortSignal): Promise<void> {
@@ -302,6 +311,9 @@ export class Agent {
       if (desired.has(id) || this.#ops.has(id)) continue;
       if (RUNNING.has(status.state)) {
         this.#launch(id, 'stop', async () => {
+          await sleep(this.options.stopDelay ?? DEFAULT_STOP_DELAY_MS, undefined, { signal: this.#stop.signal }).catch(() => undefined);
+          // Closing mid-delay: the instance is left for the next agent, as every other one.
+          if (this.#stop.signal.aborted) return;
           await driver.stop(id);
           this.options.log.info({ instance: id }, 'instance stopped: no longer assigned');
         });

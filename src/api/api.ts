@@ -12,6 +12,15 @@ import type { RouteDoc } from './route-doc.js';
 import { agentDocs, agentRoutes } from './routes/agent-routes.js';
 import { artifactDocs, artifactRoutes } from './routes/artifact-routes.js';
 import { joinTokenDocs, joinTokenRoutes } from './routes/join-token-routes.js';
+import { hostDocs, hostRoutes } from './routes/host-routes.js';
+import { logDocs, logRoutes } from './routes/log-routes.js';
+import { secretDocs, secretRoutes } from './routes/secret-routes.js';
+import { statusDocs, statusRoutes } from './routes/status-routes.js';
+import { LogRelay } from './log-relay.js';
+import { loadDocs, loadRoutes } from './routes/load-routes.js';
+import { routeTableDocs, routeTableRoutes } from './routes/route-table-routes.js';
+import { scaleDocs, scaleRoutes } from './routes/scale-routes.js';
+import { serviceDocs, serviceRoutes } from './routes/service-routes.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -23,7 +32,7 @@ const metaDocs: RouteDoc[] = [
 const JSON_LIMIT = 8 * 2 ** 20;
 
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
-  const docs = [...metaDocs, ...joinTokenDocs, ...agentDocs, ...artifactDocs];
+  const docs = [...metaDocs, ...joinTokenDocs, ...agentDocs, ...artifactDocs, ...serviceDocs, ...routeTableDocs, ...scaleDocs, ...loadDocs, ...statusDocs, ...hostDocs, ...secretDocs, ...logDocs];
   const openapi = openApiDocument(docs, API_VERSION);
 
   const v1 = new Hono<ApiEnv>();
@@ -42,6 +51,15 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   v1.route('/', joinTokenRoutes(deps));
   v1.route('/', agentRoutes(deps));
   v1.route('/', artifactRoutes(deps));
+  v1.route('/', serviceRoutes(deps));
+  v1.route('/', routeTableRoutes(deps));
+  v1.route('/', scaleRoutes(deps));
+  v1.route('/', loadRoutes(deps));
+  const withLogs = { ...deps, logRelay: deps.logRelay ?? new LogRelay() };
+  v1.route('/', statusRoutes(withLogs));
+  v1.route('/', hostRoutes(deps));
+  v1.route('/', secretRoutes(deps));
+  v1.route('/', logRoutes(withLogs));
 
   const app = new Hono<ApiEnv>();
   app.use('*', requestLog(deps.log));

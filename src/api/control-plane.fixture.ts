@@ -15,7 +15,7 @@ import { EventStore } from '../store/event-store.js';
 import { openPgliteDriver } from '../store/pglite-driver.js';
 import { openPostgresDriver } from '../store/postgres-driver.js';
 import type { SqlDriver } from '../store/sql-driver.js';
-import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
 import { parseListenAddress } from './listen-address.js';
 
 export interface TestControlPlane extends ControlPlane {
@@ -51,11 +51,16 @@ export async function dropTestDatabase(dataDir: string): Promise<void> {
  * state, as after a restart; the caller removes it with dropTestDatabase. Otherwise close()
  * removes everything.
  */
-export async function startTestControlPlane(options: { dataDir?: string; port?: number; log?: Logger } = {}): Promise<TestControlPlane> {
+export async function startTestControlPlane(
+  options: { dataDir?: string; port?: number; log?: Logger; controlLoops?: ControlPlaneOptions['controlLoops'] } = {},
+): Promise<TestControlPlane> {
   const persistent = options.dataDir !== undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'berth-cp-')));
   const store = await EventStore.open(await openDatabase(dataDir, persistent));
-  const cp = await startControlPlane({ store, dataDir, listen: parseListenAddress(`127.0.0.1:${options.port ?? 0}`), log: options.log ?? pino({ level: 'silent' }) });
+  const cp = await startControlPlane({ store, dataDir, listen: parseListenAddress(`127.0.0.1:${options.port ?? 0}`), log: options.log ?? pino({ level: 'silent' }),
+    // Off unless asked for: most API tests write placements themselves and the loops would undo them.
+    controlLoops: options.controlLoops ?? false,
+  });
   const adminToken = (await readFile(cp.adminTokenPath, 'utf8')).trim();
   const run = (service: string, command: ServiceCommand) => handleCommand(store, serviceStream(service), serviceDecider, command);
   return {

@@ -1,9 +1,11 @@
-// The control plane of `berth server` (and later `berth up`): the store, the API and what backs
-// it, started in order and stopped in reverse. The reconciler, scheduler and autoscaler loops
-// join here with issue 6.
+// The control plane of `berth server` and `berth up`: the store, the control loops (reconciler and
+// scheduler, on the leader), the API and what backs it, started in order and stopped in reverse.
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import pino, { type Logger } from 'pino';
+import { AutoscaleLoop, type AutoscaleLoopOptions } from '../reconcile/autoscale-loop.js';
+import { startControlLoops, type ControlLoops, type ControlLoopsOptions } from '../reconcile/control-loops.js';
+import { LoadReports } from '../reconcile/load-reports.js';
 import type { EventStore } from '../store/event-store.js';
 import { ensureAdminToken } from './admin-token.js';
 import { createApi } from './api.js';
@@ -11,6 +13,7 @@ import { ArtifactStore } from './artifact-store.js';
 import { AssignmentFeed } from './assignment-feed.js';
 import type { ListenAddress } from './listen-address.js';
 import { ObservedFleet } from './observed-fleet.js';
+import { RouteTableFeed } from './route-table-feed.js';
 import { loadSecretKey, SecretVault } from './secret-vault.js';
 import { serveApi } from './serve-api.js';
 import { TokenStore } from './token-store.js';
@@ -22,6 +25,10 @@ export interface ControlPlaneOptions {
   readonly dataDir: string;
   readonly listen: ListenAddress;
   readonly log?: Logger;
+  /** false: no control loops (tests that write placements themselves); an object tunes them */
+  readonly controlLoops?: false | Partial<Omit<ControlLoopsOptions, 'store' | 'observed' | 'signal'>>;
+  /** Tick and tuning of the autoscaler (runs with the control loops, on the leader). */
+  readonly autoscale?: Partial<Pick<AutoscaleLoopOptions, 'tickMs' | 'tuning'>>;
 }
 
 export interface ControlPlane {
@@ -34,6 +41,10 @@ export interface ControlPlane {
   readonly fleet: ObservedFleet;
   readonly vault: SecretVault;
   readonly artifacts: ArtifactStore;
+  readonly routes: RouteTableFeed;
+  /** undefined when started with `controlLoops: false` */
+  readonly loops: ControlLoops | undefined;
+  readonly autoscaler: AutoscaleLoop;
   close(): Promise<void>;
 }
 
@@ -46,9 +57,22 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const artifacts = new ArtifactStore(join(dataDir, 'artifacts'));
   const fleet = new ObservedFleet(store.driver);
   const feed = new AssignmentFeed(store).start();
-  const app = createApi({ store, tokens, fleet, feed, artifacts, vault, log, now: () => new Date() });
-  const served = await serveApi(app, options.listen).catch(async (error: unknown) => {
+  const routes = new RouteTableFeed(store, fleet, (error) => log.warn({ err: error }, 'route table: rebuild failed; retrying')).start();
+  const autoscaler = new AutoscaleLoop({ ...options.autoscale, store, observed: fleet, loads: new LoadReports(), log });
+  const stopLoops = new AbortController();
+  const loops =
+    options.controlLoops === false
+      ? undefined
+      : startControlLoops({ actor: 'reconciler', log, ...options.controlLoops, alongside: [autoscaler], store, observed: fleet, signal: stopLoops.signal });
+  const stopBackground = async (): Promise<void> => {
+    stopLoops.abort();
+    await loops?.stopped;
+    await routes.close();
     await feed.close();
+  };
+  const app = createApi({ store, tokens, fleet, feed, artifacts, vault, routes, ...(loops ? { loops } : {}), autoscale: autoscaler, log, now: () => new Date() });
+  const served = await serveApi(app, options.listen).catch(async (error: unknown) => {
+    await stopBackground();
     throw error;
   });
   // Client commands on this machine find the API here, next to the admin token (issue 6 item 7).
@@ -64,10 +88,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     fleet,
     vault,
     artifacts,
+    routes,
+    loops,
+    autoscaler,
     close: () =>
       (closing ??= (async () => {
-        // Release the long-polls first, so the server's close does not wait out their timeouts.
-        await feed.close();
+        // The loops first (no pass half-done against a closing store), then the long-polls, so
+        // the server's close does not wait out their timeouts.
+        await stopBackground();
         await served.close();
         await store.close();
       })()),

@@ -30,6 +30,9 @@ export async function loadSecretKey(dataDir: string, env: NodeJS.ProcessEnv = pr
   return Buffer.from((await readFile(path, 'utf8')).trim(), 'hex');
 }
 
+/** Where a service's own secret lives in its tenant's vault: apart from other services' of the same name. */
+export const serviceSecretName = (service: string, name: string): string => `${service}/${name}`;
+
 export class SecretVault {
   constructor(
     private readonly db: SqlExecutor,
@@ -47,23 +50,46 @@ export class SecretVault {
     return row?.version ?? 1;
   }
 
-  async delete(tenant: string, name: string): Promise<void> {
-    await this.db.query('DELETE FROM secret_values WHERE tenant = $1 AND name = $2', [tenant, name]);
+  /** True when there was a value to delete. */
+  async delete(tenant: string, name: string): Promise<boolean> {
+    const rows = await this.db.query('DELETE FROM secret_values WHERE tenant = $1 AND name = $2 RETURNING name', [tenant, name]);
+    return rows.length > 0;
   }
 
-  /** The values of `names`; a missing one is a 404 naming the command that sets it. */
+  /**
+   * The values of `names` for `service`: its own (`berth secrets set <service>`, stored as
+   * `<service>/<NAME>`), else the tenant's of that name. A missing one is a 404 naming the
+   * command that sets it.
+   */
   async values(tenant: string, names: readonly string[], service: string): Promise<Record<string, string>> {
     if (names.length === 0) return {};
+    const wanted = [...names.map((n) => serviceSecretName(service, n)), ...names];
     const rows = await this.db.query<{ name: string; sealed: string }>(
       'SELECT name, sealed FROM secret_values WHERE tenant = $1 AND name = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))',
-      [tenant, JSON.stringify(names)],
+      [tenant, JSON.stringify(wanted)],
     );
     const found = new Map(rows.map((r) => [r.name, r.sealed]));
-    const missing = names.filter((n) => !found.has(n));
+    const stored = (n: string): string | undefined => [serviceSecretName(service, n), n].find((key) => found.has(key));
+    const missing = names.filter((n) => stored(n) === undefined);
     if (missing.length > 0) {
       throw new NotFoundError(`secret ${missing.join(', ')} of service ${service} is not set; set it with berth secrets set ${service} ${missing[0]}=…`, { missing });
     }
-    return Object.fromEntries(names.map((n) => [n, this.#open(tenant, n, found.get(n) ?? '')]));
+    return Object.fromEntries(
+      names.map((n) => {
+        const key = stored(n) ?? n;
+        return [n, this.#open(tenant, key, found.get(key) ?? '')];
+      }),
+    );
+  }
+
+  /** Names (without the service prefix), versions and update times of a service's own secrets; never values. */
+  async list(tenant: string, service: string): Promise<{ name: string; version: number; updatedAt: string }[]> {
+    const prefix = serviceSecretName(service, '');
+    const rows = await this.db.query<{ name: string; version: number; updated_at: Date | string }>(
+      'SELECT name, version, updated_at FROM secret_values WHERE tenant = $1 AND left(name, length($2)) = $2 ORDER BY name',
+      [tenant, prefix],
+    );
+    return rows.map((r) => ({ name: r.name.slice(prefix.length), version: r.version, updatedAt: new Date(r.updated_at).toISOString() }));
   }
 
   #seal(tenant: string, name: string, value: string): string {

@@ -1,5 +1,5 @@
 // `berth server`: the control plane on its own — the store (embedded PGlite in the data
-// directory, or a Postgres server) and the API. The control loops join with issue 6.
+// directory, or a Postgres server), the API and the control loops (on the leader).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -36,7 +36,7 @@ async function server(options: ServerOptions): Promise<void> {
 export const serverCommand: CommandModule = (program: Command) => {
   program
     .command('server')
-    .description('run the control plane: the API over the event store')
+    .description('run the control plane: the API and the control loops over the event store')
     .option('--database <url>', 'Postgres server: postgres://user@host:5432/db (default: embedded, in the data directory)')
     .option('--data <dir>', 'data directory: embedded database, admin token, secret key, artifacts', '.berth')
     .option('--listen <address>', 'host:port of the API', '127.0.0.1:7070')

@@ -11,6 +11,22 @@ import type {
   InstanceSecrets,
 } from '../api/protocol/agent-protocol.js';
 import type { CreateJoinToken, JoinToken } from '../api/protocol/join-token-protocol.js';
+import type {
+  CreateRelease,
+  PutService,
+  ReleaseCreatedResponse,
+  ReleaseList,
+  Resize,
+  Rollback,
+  ServiceInfo,
+  ServiceList,
+} from '../api/protocol/service-protocol.js';
+import type { ActivateRequest, ActivateResponse, EdgeMetrics, ExternalMetricRequest, ExternalMetricResponse } from '../api/protocol/load-protocol.js';
+import type { ScaleView, SetScale, StartBurst } from '../api/protocol/scale-protocol.js';
+import type { CordonRequest, DrainRequest, HostList, HostSummary } from '../api/protocol/host-protocol.js';
+import type { LogBatch, LogBatchReply, LogEntry, LogRequests } from '../api/protocol/log-protocol.js';
+import type { SecretList, SecretsChanged, SetSecrets } from '../api/protocol/secret-protocol.js';
+import type { Explanation, ServiceStatusInfo, StatusInfo } from '../api/protocol/status-protocol.js';
 import { errorFromResponse } from './api-error.js';
 
 export interface ClientOptions {
@@ -88,6 +104,127 @@ export class BerthClient {
 
   putArtifact = (digest: string, archive: Uint8Array): Promise<{ digest: string; size: number; created: boolean }> =>
     this.#json('PUT', `/v1/artifacts/${encodeURIComponent(digest)}`, { body: archive, timeoutMs: 10 * 60_000 });
+
+  services = (): Promise<ServiceList> => this.#json('GET', '/v1/services', {});
+
+  service = (name: string): Promise<ServiceInfo> => this.#json('GET', `/v1/services/${encodeURIComponent(name)}`, {});
+
+  /** Creates the service or changes its spec (given as in berth.yaml); no release. */
+  putService = (name: string, body: PutService): Promise<ServiceInfo> => this.#json('PUT', `/v1/services/${encodeURIComponent(name)}`, { body });
+
+  deleteService = async (name: string): Promise<void> => {
+    await this.#send('DELETE', `/v1/services/${encodeURIComponent(name)}`, {});
+  };
+
+  releases = (name: string): Promise<ReleaseList> => this.#json('GET', `/v1/services/${encodeURIComponent(name)}/releases`, {});
+
+  /** A release of an uploaded archive, rolled out; creates the service when `spec` is given and it is new. */
+  createRelease = (name: string, body: CreateRelease): Promise<ReleaseCreatedResponse> =>
+    this.#json('POST', `/v1/services/${encodeURIComponent(name)}/releases`, { body });
+
+  rollback = (name: string, body: Rollback = {}): Promise<ReleaseCreatedResponse> =>
+    this.#json('POST', `/v1/services/${encodeURIComponent(name)}/rollback`, { body });
+
+  /** Vertical scaling: memory and CPU per instance, rolled out as a new release. */
+  resize = (name: string, body: Resize): Promise<ReleaseCreatedResponse> =>
+    this.#json('POST', `/v1/services/${encodeURIComponent(name)}/resources`, { body });
+
+  /** Scale spec, current and pending counts, and the last `decisions` autoscale decisions. */
+  scale = (name: string, options: { decisions?: number } = {}): Promise<ScaleView> =>
+    this.#json('GET', `/v1/services/${encodeURIComponent(name)}/scale`, { query: { decisions: options.decisions } });
+
+  /** A fixed count; autoscaling stops. */
+  setReplicas = (name: string, replicas: number): Promise<ScaleView> =>
+    this.#json('PUT', `/v1/services/${encodeURIComponent(name)}/replicas`, { body: { replicas } });
+
+  /** Autoscale bounds and target, as berth.yaml's `scale:`. */
+  setScale = (name: string, scale: SetScale): Promise<ScaleView> => this.#json('PUT', `/v1/services/${encodeURIComponent(name)}/scale`, { body: scale });
+
+  /** Autoscaling off: the current count stays, fixed. */
+  scaleOff = (name: string): Promise<ScaleView> => this.#json('DELETE', `/v1/services/${encodeURIComponent(name)}/scale`, {});
+
+  startBurst = (name: string, burst: StartBurst): Promise<ScaleView> => this.#json('POST', `/v1/services/${encodeURIComponent(name)}/burst`, { body: burst });
+
+  endBurst = (name: string): Promise<ScaleView> => this.#json('DELETE', `/v1/services/${encodeURIComponent(name)}/burst`, {});
+
+  /** An external metric's current total for the service (queue depth). */
+  pushMetric = (name: string, body: ExternalMetricRequest): Promise<ExternalMetricResponse> =>
+    this.#json('POST', `/v1/services/${encodeURIComponent(name)}/metrics`, { body });
+
+  /** With an edge token: this edge's load report. */
+  pushEdgeMetrics = async (report: EdgeMetrics): Promise<void> => {
+    await this.#send('POST', '/v1/edge/metrics', { body: report });
+  };
+
+  /** With an edge token: wake a service at zero. */
+  activate = (name: string, body: ActivateRequest): Promise<ActivateResponse> =>
+    this.#json('POST', `/v1/services/${encodeURIComponent(name)}/activate`, { body });
+
+  status = (): Promise<StatusInfo> => this.#json('GET', '/v1/status', {});
+
+  serviceStatus = (name: string): Promise<ServiceStatusInfo> => this.#json('GET', `/v1/status/${encodeURIComponent(name)}`, {});
+
+  /** The first broken link of desired -> placed -> running -> ready -> routed, with its evidence. */
+  explain = (name: string): Promise<Explanation> => this.#json('GET', `/v1/services/${encodeURIComponent(name)}/explain`, { timeoutMs: 60_000 });
+
+  hosts = (): Promise<HostList> => this.#json('GET', '/v1/hosts', {});
+
+  host = (ref: string): Promise<HostSummary> => this.#json('GET', `/v1/hosts/${encodeURIComponent(ref)}`, {});
+
+  cordonHost = (ref: string, body: CordonRequest = {}): Promise<HostSummary> => this.#json('POST', `/v1/hosts/${encodeURIComponent(ref)}/cordon`, { body });
+
+  uncordonHost = (ref: string): Promise<HostSummary> => this.#json('POST', `/v1/hosts/${encodeURIComponent(ref)}/uncordon`, {});
+
+  drainHost = (ref: string, body: DrainRequest = {}): Promise<HostSummary> => this.#json('POST', `/v1/hosts/${encodeURIComponent(ref)}/drain`, { body });
+
+  /** Refused while the host holds volumes or runs instances; revokes its credential. */
+  decommissionHost = (ref: string): Promise<HostSummary> => this.#json('POST', `/v1/hosts/${encodeURIComponent(ref)}/decommission`, {});
+
+  /** Values go in once; nothing that comes back holds one. */
+  setSecrets = (service: string, secrets: Record<string, string>): Promise<SecretsChanged> =>
+    this.#json('PUT', `/v1/services/${encodeURIComponent(service)}/secrets`, { body: { secrets } satisfies SetSecrets });
+
+  secrets = (service: string): Promise<SecretList> => this.#json('GET', `/v1/services/${encodeURIComponent(service)}/secrets`, {});
+
+  removeSecret = (service: string, name: string): Promise<SecretsChanged> =>
+    this.#json('DELETE', `/v1/services/${encodeURIComponent(service)}/secrets/${encodeURIComponent(name)}`, {});
+
+  /** Lines of a service's instances; with follow, until `signal` aborts. */
+  logs = async function* (
+    this: BerthClient,
+    service: string,
+    options: { instance?: string; since?: string; tail?: number; follow?: boolean; signal?: AbortSignal } = {},
+  ): AsyncGenerator<LogEntry, void, undefined> {
+    const response = await this.#send('GET', `/v1/services/${encodeURIComponent(service)}/logs`, {
+      query: { instance: options.instance, since: options.since, tail: options.tail, follow: options.follow ? 'true' : undefined },
+      ...(options.signal ? { signal: options.signal } : {}),
+      // A follow lasts as long as the reader wants: only its signal ends it.
+      timeoutMs: options.follow ? 2 ** 31 - 1 : 120_000,
+    });
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    let partial = '';
+    try {
+      for await (const chunk of response.body) {
+        const lines = (partial + decoder.decode(chunk, { stream: true })).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as LogEntry;
+      }
+    } catch (error) {
+      if (options.signal?.aborted) return;
+      throw new UnavailableError(`logs of ${service}: the stream broke (${(error as Error).message}); run berth logs again`);
+    }
+  };
+
+  /** With a host credential: log requests for this host, held until one comes (long-poll). */
+  logRequests = (options: { wait?: number; signal?: AbortSignal } = {}): Promise<LogRequests> => {
+    const wait = options.wait ?? 25_000;
+    return this.#json('GET', '/v1/agent/log-requests', { query: { wait }, ...(options.signal ? { signal: options.signal } : {}), timeoutMs: wait + this.#timeoutMs });
+  };
+
+  /** With a host credential: lines answering a log request; false when the reader wants no more. */
+  sendLogBatch = async (id: string, batch: LogBatch, signal?: AbortSignal): Promise<boolean> =>
+    (await this.#json<LogBatchReply>('POST', `/v1/agent/log-requests/${encodeURIComponent(id)}`, { body: batch, ...(signal ? { signal } : {}), timeoutMs: 5 * 60_000 })).more;
 
   openapi = (): Promise<Record<string, unknown>> => this.#json('GET', '/v1/openapi.json', {});
 

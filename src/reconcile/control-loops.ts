@@ -34,6 +34,8 @@ export interface ControlLoopsOptions {
   readonly fleet?: FleetOptions;
   /** The actor the loops' events name, e.g. `reconciler@<hostname>`; default `reconciler`. */
   readonly actor?: string;
+  /** Runs while this control plane leads, beside the reconcilers: the loops of other concerns (the autoscaler). */
+  readonly alongside?: readonly { run(leaderSignal: AbortSignal): Promise<void> }[];
   readonly log?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
@@ -142,6 +144,7 @@ export function startControlLoops(options: ControlLoopsOptions): ControlLoops {
         .then((rows) => rows.forEach((r) => queue.add(`service/${r.service_id}`)))
         .catch((error: unknown) => log.warn({ err: error, host: hostId }, 'control loops: reading the services of a host failed'));
     });
+    const beside = (options.alongside ?? []).map((loop) => loop.run(leaderSignal).catch((error: unknown) => log.warn({ err: error }, 'control loops: a loop beside the reconcilers failed')));
     const resyncTimer = setInterval(resync, options.resyncIntervalMs ?? 30_000);
     resyncTimer.unref();
     const stopQueue = (): void => queue.close();
@@ -185,6 +188,7 @@ export function startControlLoops(options: ControlLoopsOptions): ControlLoops {
       queue.close();
       resync = () => undefined;
       await following;
+      await Promise.all(beside);
     }
   }
 

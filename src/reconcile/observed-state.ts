@@ -10,6 +10,8 @@ export interface ObservedInstance {
   readonly state: InstanceState;
   /** epoch ms of the last state change; while `ready`, when the instance became ready */
   readonly since: number;
+  /** CPU the instance used over the agent's last sample; the autoscaler's `cpu` signal. */
+  readonly cpuMillicores?: number;
 }
 
 export interface ObservedHost {

@@ -1,0 +1,84 @@
+// The agent's side of `berth logs`: long-poll the control plane for log requests over the host
+// credential, and answer each from the driver's instance logs in batches (the tail first, then,
+// when following, new lines every FLUSH_MS). The agent opens no port: the control plane never
+// needs to reach it, only the other way round, as for assignments.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { MAX_BATCH, type LogRequest } from '../api/protocol/log-protocol.js';
+import type { BerthClient } from '../client/berth-client.js';
+import type { Driver } from './driver.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
+
+const FLUSH_MS = 200;
+
+export class LogResponder {
+  readonly #answering = new Map<string, AbortController>();
+
+  constructor(
+    private readonly client: BerthClient,
+    private readonly driver: Driver,
+    private readonly log: Logger,
+    private readonly pollWait = 25_000,
+  ) {}
+
+  async run(signal: AbortSignal): Promise<void> {
+    const backoff = new ReconnectBackoff();
+    while (!signal.aborted) {
+      try {
+        const { requests, cancelled } = await this.client.logRequests({ wait: this.pollWait, signal });
+        backoff.reset();
+        for (const id of cancelled) this.#answering.get(id)?.abort();
+        for (const request of requests) this.#answer(request, signal);
+      } catch {
+        if (signal.aborted) break;
+        // The heartbeat loop reports outages; this one only waits them out.
+        await sleep(backoff.next(), undefined, { signal }).catch(() => undefined);
+      }
+    }
+    for (const answering of this.#answering.values()) answering.abort();
+  }
+
+  #answer(request: LogRequest, stop: AbortSignal): void {
+    const done = new AbortController();
+    const signal = AbortSignal.any([stop, done.signal]);
+    this.#answering.set(request.id, done);
+    void this.#send(request, signal)
+      .catch((error: unknown) => {
+        if (!signal.aborted) this.log.warn({ instance: request.instance, err: (error as Error).message }, 'answering a log request failed');
+      })
+      .finally(() => this.#answering.delete(request.id));
+  }
+
+  async #send(request: LogRequest, signal: AbortSignal): Promise<void> {
+    const post = (lines: string[], done: boolean, error?: string): Promise<boolean> =>
+      this.client.sendLogBatch(request.id, { lines, done, ...(error === undefined ? {} : { error }) }, signal);
+    if (this.driver.get(request.instance) === undefined) {
+      await post([], true, `instance ${request.instance} is not on this host any more (stopped and removed)`);
+      return;
+    }
+    const logs = this.driver.logs(request.instance);
+    const tail = await logs.tail(request.tail);
+    for (let i = 0; i < tail.length || i === 0; i += MAX_BATCH) {
+      const last = i + MAX_BATCH >= tail.length;
+      if (!(await post(tail.slice(i, i + MAX_BATCH), last && !request.follow))) return;
+    }
+    if (!request.follow) return;
+
+    const buffer: string[] = [];
+    const reading = (async () => {
+      for await (const line of logs.follow(signal)) buffer.push(line);
+    })();
+    try {
+      while (!signal.aborted) {
+        await sleep(FLUSH_MS, undefined, { signal }).catch(() => undefined);
+        while (buffer.length > 0 && !signal.aborted) {
+          if (!(await post(buffer.splice(0, MAX_BATCH), false))) return;
+        }
+      }
+    } finally {
+      // Ends the follow (its loop watches the signal) when the reader left first.
+      if (!signal.aborted) this.#answering.get(request.id)?.abort();
+      await reading.catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+// `berth up [-f berth.yaml]`: the whole platform on one box, in one process — the control plane
+// on embedded PGlite, a local agent (enrolled once, its own data directory) and the edge — then
+// deploys the file and says where everything is. Ctrl-C stops it all, instances included; the
+// next `berth up` on the same data directory brings back the same services and releases.
+import { access, mkdir, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import pino from 'pino';
+import { Agent } from '../agent/agent.js';
+import { ProcessDriver } from '../agent/drivers/process/process-driver.js';
+import { startControlPlane, type ControlPlane } from '../api/control-plane.js';
+import { parseListenAddress } from '../api/listen-address.js';
+import { BerthClient } from '../client/berth-client.js';
+import { HttpControlPlane } from '../edge/control-plane-link.js';
+import { startEdge, type RunningEdge } from '../edge/edge.js';
+import { PollRouteSource } from '../edge/poll-route-source.js';
+import { openEventStore } from '../store/open-store.js';
+import { deployFailed, deployFile, formatRolloutSummary, type DeployedService } from './deploy.js';
+import type { CommandModule } from './main.js';
+import { untilSignal } from './until-signal.js';
+
+interface UpOptions {
+  file?: string;
+  data: string;
+  listen: string;
+  edgeListen: string;
+  database?: string;
+  logLevel: string;
+}
+
+const say = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** Every instance the local agent runs is stopped with `up`: one box owns its processes. */
+async function stopInstances(driver: ProcessDriver): Promise<number> {
+  const running = driver.list().filter((s) => ['starting', 'ready', 'unhealthy', 'restarting'].includes(s.state));
+  await Promise.allSettled(running.map((s) => driver.stop(s.id)));
+  return running.length;
+}
+
+async function fileToDeploy(file: string | undefined): Promise<string | undefined> {
+  if (file !== undefined) return file;
+  // Without -f, a berth.yaml in the current directory is deployed when there is one.
+  return access('berth.yaml').then(
+    () => 'berth.yaml',
+    () => undefined,
+  );
+}
+
+function printWhere(cp: ControlPlane, edgeUrl: string, edgePort: number, results: readonly DeployedService[], routes: ReadonlyMap<string, string>): void {
+  const lines = ['', 'berth is up', `  edge:        ${edgeUrl}`];
+  for (const r of results) {
+    const host = routes.get(r.service);
+    if (host !== undefined) lines.push(`    ${r.service}: curl -H 'Host: ${host}' ${edgeUrl}/   (or http://${host}:${edgePort}/ where *.localhost resolves)`);
+  }
+  lines.push(
+    `  API:         ${cp.url}`,
+    `  dashboard:   not built yet; berth status and the API (${cp.url}/v1/openapi.json) show the same`,
+    `  admin token: ${cp.adminTokenPath}${cp.adminTokenCreated ? ' (created now)' : ''} — client commands in this directory find it (or pass --data)`,
+    'Ctrl-C stops berth and its instances.',
+    '',
+  );
+  say(lines.join('\n'));
+}
+
+async function up(options: UpOptions): Promise<void> {
+  const listen = parseListenAddress(options.listen);
+  const edgeListen = parseListenAddress(options.edgeListen, '--edge-listen');
+  const file = await fileToDeploy(options.file);
+  const data = resolve(options.data);
+  const log = pino({ name: 'berth', level: options.logLevel });
+  await mkdir(data, { recursive: true, mode: 0o700 });
+
+  const store = await openEventStore(options.database === undefined ? { data: join(data, 'db') } : { database: options.database });
+  const cp = await startControlPlane({ store, dataDir: data, listen, log }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+  const stops: (() => Promise<unknown>)[] = [() => cp.close()];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => say(`berth up: while stopping: ${(error as Error).message}`));
+  };
+  try {
+    // The local agent: enrolls on the first start with a join token minted here, then reuses its credential.
+    const agentDir = join(data, 'agent');
+    await mkdir(agentDir, { recursive: true, mode: 0o700 });
+    const join_ = await cp.tokens.issue({ scope: 'join', name: 'berth up local agent', expiresAt: new Date(Date.now() + 10 * 60_000) });
+    const driver = await ProcessDriver.open({ dataDir: agentDir });
+    stops.push(async () => {
+      const stopped = await stopInstances(driver);
+      await driver.close();
+      if (stopped > 0) say(`berth up: stopped ${stopped} instance${stopped === 1 ? '' : 's'}`);
+    });
+    const agent = await Agent.start({ controlPlane: cp.url, joinToken: join_.token, dataDir: agentDir, driver, log: log.child({ role: 'agent' }), name: hostname(), address: '127.0.0.1' });
+    stops.push(() => agent.close());
+    await cp.tokens.revoke(join_.id);
+
+    // The edge, in this process, with a token of its own scope, polling the API like any edge.
+    const edgeToken = await cp.tokens.issue({ scope: 'edge', name: 'berth up local edge' });
+    stops.push(() => cp.tokens.revoke(edgeToken.id));
+    const link = new HttpControlPlane(cp.url, edgeToken.token);
+    // Plain lines, as `berth edge` writes them: they are few and meant for the person at the terminal.
+    const edgeLog = (line: string): void => say(`berth edge: ${line}`);
+    const edge: RunningEdge = await startEdge({
+      listen: edgeListen,
+      source: new PollRouteSource(link, { dataDir: join(data, 'edge'), log: edgeLog }),
+      link,
+      edgeId: `up@${hostname()}`,
+      log: edgeLog,
+    });
+    stops.push(() => edge.close());
+    const edgeHost = edgeListen.host === '0.0.0.0' || edgeListen.host === '::' ? '127.0.0.1' : edgeListen.host;
+    const edgeUrl = `http://${edgeHost.includes(':') ? `[${edgeHost}]` : edgeHost}:${edge.port}`;
+
+    let results: DeployedService[] = [];
+    const routes = new Map<string, string>();
+    const signal = new AbortController();
+    const interrupted = untilSignal().then(() => signal.abort());
+    if (file !== undefined) {
+      say(`berth up: deploying ${file}`);
+      const client = new BerthClient({ url: cp.url, token: (await readFile(cp.adminTokenPath, 'utf8')).trim() });
+      try {
+        results = await deployFile(client, { file, skipUnchanged: true, say: (line) => say(`  ${line}`), signal: signal.signal });
+        for (const r of results) {
+          const service = await client.service(r.service);
+          const http = (service.spec as { http?: { host: string } }).http;
+          if (http) routes.set(r.service, http.host);
+        }
+        say(formatRolloutSummary(results).map((l) => `  ${l}`).join('\n'));
+        if (deployFailed(results)) say('berth up: a rollout did not go live; berth explain <service> says why (berth keeps running)');
+      } catch (error) {
+        if (!signal.signal.aborted) say(`berth up: deploy failed: ${(error as Error).message}\nberth keeps running; fix ${file} and run berth deploy -f ${file}`);
+      }
+    }
+    if (!signal.signal.aborted) printWhere(cp, edgeUrl, edge.port, results, routes);
+    await interrupted;
+    say('berth up: stopping');
+  } finally {
+    await stopAll();
+  }
+  say('berth up: stopped');
+}
+
+export const upCommand: CommandModule = (program: Command) => {
+  program
+    .command('up')
+    .description('run berth on this machine: control plane, local agent and edge in one process; deploys the file')
+    .option('-f, --file <path>', 'berth.yaml to deploy (default: ./berth.yaml when there is one)')
+    .option('--data <dir>', 'data directory: database, admin token, agent, edge', '.berth')
+    .option('--listen <address>', 'host:port of the API', '127.0.0.1:7070')
+    .option('--edge-listen <address>', 'host:port the edge accepts HTTP on', '127.0.0.1:8080')
+    .option('--database <url>', 'Postgres server instead of the embedded database')
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'warn')
+    .action((options: UpOptions) => up(options));
+};
