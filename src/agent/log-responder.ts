@@ -4,7 +4,8 @@
 // needs to reach it, only the other way round, as for assignments.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { MAX_BATCH, type LogRequest } from '../api/protocol/log-protocol.js';
+import { MAX_BATCH } from '../api/protocol/log-limits.js';
+import type { LogRequest } from '../api/protocol/log-protocol.js';
 import type { BerthClient } from '../client/berth-client.js';
 import type { Driver } from './driver.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';

@@ -4,9 +4,9 @@
 // reader still wants more. Clients read `GET /v1/services/{service}/logs` as NDJSON.
 import { z } from 'zod';
 import { duration } from '../../spec/quantities.js';
+import { MAX_BATCH, MAX_TAIL } from './log-limits.js';
 
-export const MAX_TAIL = 10_000;
-export const MAX_BATCH = 1_000;
+export { MAX_BATCH, MAX_TAIL };
 
 export const logRequestSchema = z.object({
   id: z.string(),
