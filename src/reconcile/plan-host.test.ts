@@ -13,6 +13,7 @@ const input = (o: Partial<HostPlanInput> & { state?: HostState; lostLastSeen?: D
   heartbeatAt: undefined,
   watchingSince: t0,
   placed: [],
+  stopping: [],
   now: t0,
   ...o,
 });
@@ -49,6 +50,16 @@ describe('planHost', () => {
     expect(busy.status.drain).toMatchObject({ remaining: 2, stranded: 1 });
     expect(busy.status.messages[0]).toMatch(/1 instance is pinned by volumes on the host/);
     expect(planHost(input({ state: draining, heartbeatAt: t0 })).commands).toEqual([{ type: 'CompleteDrain' }]);
+  });
+
+  test('a drain completes once the moved instances have stopped, not when they were asked to', () => {
+    const draining: HostState = { ...active, cordoned: true, drain: { deadline: after(3_600_000).toISOString(), maxParallel: 1 } };
+    const stopping = planHost(input({ state: draining, heartbeatAt: t0, stopping: ['a'] }));
+    expect(stopping.commands).toEqual([]);
+    expect(stopping.status.messages).toEqual(['waiting for 1 instance to stop']);
+    // a lost host's last report is stale: what it said was stopping does not hold the drain
+    const lost = planHost(input({ state: { ...draining, status: 'lost' }, lostLastSeen: t0, heartbeatAt: t0, stopping: ['a'], now: after(60_000) }));
+    expect(lost.commands).toEqual([{ type: 'CompleteDrain' }]);
   });
 
   test('decommissioned hosts are left alone', () => {

@@ -1,6 +1,6 @@
 // The host reconciler's decision (issue 6 item 6), pure: a host whose heartbeats stopped for
 // the timeout is lost, a lost host that reports again is recovered, and a drain is complete
-// once no placement is left on the host. Moving the instances is the service reconciler's
+// once no placement is left on the host and its agent reports nothing still stopping there. Moving the instances is the service reconciler's
 // work (drain permits); a lost host's instances are replaced and stopped there too, so a host
 // that comes back finds them no longer assigned and its agent stops them.
 import type { HostCommand } from '../domain/host.js';
@@ -19,6 +19,11 @@ export interface HostPlanInput {
   readonly watchingSince: Date;
   /** Placements on the host not asked to stop; `stranded` ones are pinned by a volume there. */
   readonly placed: readonly { readonly id: string; readonly stranded: boolean }[];
+  /**
+   * Instances the host's agent last reported still holding the host that are not among `placed`:
+   * asked to stop and not yet stopped (deregistration delay, stop grace).
+   */
+  readonly stopping: readonly string[];
   readonly now: Date;
   readonly heartbeatTimeout?: number;
 }
@@ -76,8 +81,13 @@ export function planHost(input: HostPlanInput): HostPlan {
   }
 
   if (state.drain !== null) {
-    if (placed.length === 0) {
+    // A drained host is one that can be switched off: the moved instances have stopped, not only
+    // been asked to. A lost host's report is stale and its instances are already replaced.
+    const stillStopping = status === 'active' ? input.stopping.length : 0;
+    if (placed.length === 0 && stillStopping === 0) {
       commands.push({ type: 'CompleteDrain' });
+    } else if (placed.length === 0) {
+      messages.push(`waiting for ${stillStopping} instance${stillStopping === 1 ? '' : 's'} to stop`);
     } else {
       const deadline = Date.parse(state.drain.deadline);
       const stranded = placed.filter((p) => p.stranded).length;

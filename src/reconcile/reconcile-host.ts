@@ -1,9 +1,10 @@
-// The host reconciler's shell: read the host's stream, its last heartbeat and what is still
+// The host reconciler's shell: read the host's stream, its last report and what is still
 // placed on it, plan, append.
 import { hostDecider } from '../domain/host.js';
 import { hostStream } from '../domain/streams.js';
 import { appendCommands } from './append-commands.js';
 import { readHost } from './host-view.js';
+import { occupiesHost } from './observed-state.js';
 import { planHost } from './plan-host.js';
 import { RECONCILER_ACTOR, type ReconcileContext, type ReconcileResult } from './reconcile-context.js';
 
@@ -18,11 +19,14 @@ export async function reconcileHost(ctx: ReconcileContext, id: string): Promise<
     readHost(ctx.store, id, ctx.eventTime),
     ctx.store.driver.query<{ id: string; stranded: boolean }>(PLACED, [id]),
   ]);
+  const report = ctx.observed.host(id);
+  const placedIds = new Set(placed.map((p) => p.id));
   const plan = planHost({
     host,
-    heartbeatAt: ctx.observed.host(id)?.heartbeatAt,
+    heartbeatAt: report?.heartbeatAt,
     watchingSince: ctx.watchingSince,
     placed,
+    stopping: (report?.instances ?? []).filter((i) => occupiesHost(i) && !placedIds.has(i.id)).map((i) => i.id),
     now,
     ...(ctx.heartbeatTimeout === undefined ? {} : { heartbeatTimeout: ctx.heartbeatTimeout }),
   });
