@@ -3,183 +3,29 @@
 // kill -9 an instance, deploy v2 under load with zero failed requests, a broken v3 reverted
 // without ever serving, rollback to v1, Ctrl-C, and a second `berth up` that restores it all.
 // No timing asserts: every wait polls for a state, bounded by a generous deadline.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
+import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseList, ServiceInfo } from '../api/protocol/service-protocol.js';
-
-const run = promisify(execFile);
-const root = new URL('../..', import.meta.url).pathname;
-const bin = join(root, 'bin/berth.js');
-
-const APP = `import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
-const version = readFileSync(new URL('./version.txt', import.meta.url), 'utf8').trim();
-const broken = version.includes('broken');
-const server = createServer((req, res) => {
-  if (req.url === '/healthz') { res.writeHead(broken ? 500 : 200).end(broken ? 'broken\\n' : 'ok\\n'); return; }
-  res.writeHead(200, { 'content-type': 'text/plain' }).end(\`\${version} \${process.env.BERTH_INSTANCE}\\n\`);
-});
-server.listen(Number(process.env.PORT));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
-`;
-
-const berthYaml = (replicas: number) => `services:
-  hello:
-    run: node server.mjs
-    resources: { memory: 64Mi, cpu: 0.1 }
-    http: { host: hello.localhost }
-    health:
-      ready: { type: http, path: /healthz, interval: 300ms, timeout: 250ms, failures: 1 }
-    replicas: ${replicas}
-    deploy: { minHealthy: 1s, healthyDeadline: 8s }
-    stop: { grace: 5s }
-`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await sleep(200);
-  }
-}
+import { BerthUp, berthYaml, until } from './berth-up.fixture.js';
 
 describe('berth up, end to end', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-up-'));
-  const app = join(dir, 'app');
-  const data = join(dir, '.berth');
-  let edgePort = 0;
-  let up: ChildProcess | undefined;
-  let upLog = '';
+  const box = new BerthUp(dir);
+  const { app } = box;
+  const berth = (args: string[], cwd = app) => box.berth(args, cwd);
+  const berthJson = (args: string[]) => box.berthJson(args);
+  const get = (agent?: http.Agent) => box.request({ host: 'hello.localhost', ...(agent ? { agent } : {}) });
+  const service = (): Promise<ServiceInfo> => box.service('hello');
+  const startUp = (args: string[], cwd: string) => box.start(args, cwd);
+  const stopUp = () => box.stop();
+  const answering = (n: number) => box.answering(n, { host: 'hello.localhost' });
+  const load = () => box.load('hello.localhost');
 
-  const berth = (args: string[], cwd = app) =>
-    run(process.execPath, [bin, ...args, '--data', data], { cwd, timeout: 90_000 }).catch((error: { code?: number; stdout?: string; stderr?: string }) => ({
-      failed: true as const,
-      code: error.code,
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? String(error),
-    }));
-
-  const get = (keepAlive?: http.Agent): Promise<{ status: number; body: string }> =>
-    new Promise((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port: edgePort, path: '/', headers: { host: 'hello.localhost' }, agent: keepAlive ?? false, timeout: 10_000 }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error('request timed out')));
-      req.on('error', reject);
-    });
-
-  const service = async (): Promise<ServiceInfo> => JSON.parse(await apiGet('/v1/services/hello')) as ServiceInfo;
-  const berthJson = async (args: string[]) => {
-    const result = await berth([...args, '--json']);
-    if ('failed' in result) throw new Error(`berth ${args.join(' ')} failed: ${result.stderr}`);
-    return JSON.parse(result.stdout) as unknown;
-  };
-  const apiGet = async (path: string): Promise<string> => {
-    const { readFileSync } = await import('node:fs');
-    const url = readFileSync(join(data, 'api-url'), 'utf8').trim();
-    const token = readFileSync(join(data, 'admin-token'), 'utf8').trim();
-    const response = await fetch(url + path, { headers: { authorization: `Bearer ${token}` } });
-    if (!response.ok) throw new Error(`${path}: ${response.status}`);
-    return response.text();
-  };
-
-  const startUp = async (args: string[], cwd: string): Promise<void> => {
-    upLog = '';
-    up = spawn(process.execPath, [bin, 'up', ...args, '--data', data, '--listen', '127.0.0.1:0', '--edge-listen', `127.0.0.1:${edgePort}`], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    up.stdout!.on('data', (chunk: Buffer) => (upLog += chunk.toString()));
-    up.stderr!.on('data', (chunk: Buffer) => (upLog += chunk.toString()));
-    await until('berth up to be up', async () => (upLog.includes('berth is up') ? true : up?.exitCode !== null ? Promise.reject(new Error(upLog)) : undefined), 60_000);
-  };
-
-  const stopUp = async (): Promise<number | null> => {
-    const child = up;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGINT');
-    return exited;
-  };
-
-  /** Distinct instances answering through the edge, over fresh connections. */
-  const answering = async (n: number): Promise<Set<string>> => {
-    const seen = new Set<string>();
-    for (let i = 0; i < n; i++) {
-      const { status, body } = await get();
-      if (status === 200) seen.add(body.trim());
-    }
-    return seen;
-  };
-
-  /** Continuous requests from 4 clients (2 keep-alive, 2 new connection each) until stopped. */
-  const load = () => {
-    let running = true;
-    const bodies = new Set<string>();
-    const failures: string[] = [];
-    let total = 0;
-    const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const client = async (agent?: http.Agent) => {
-      while (running) {
-        try {
-          const { status, body } = await get(agent);
-          total++;
-          if (status === 200) bodies.add(body.trim().split(' ')[0]!);
-          else failures.push(`${status} ${body.trim()}`);
-        } catch (error) {
-          total++;
-          failures.push((error as Error).message);
-        }
-        await sleep(10);
-      }
-    };
-    const clients = [client(keepAlive), client(keepAlive), client(), client()];
-    return {
-      bodies,
-      failures,
-      total: () => total,
-      stop: async () => {
-        running = false;
-        await Promise.all(clients);
-        keepAlive.destroy();
-      },
-    };
-  };
-
-  beforeAll(async () => {
-    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root }).catch((error: { stdout?: string }) => {
-      throw new Error(`npm run build failed:\n${error.stdout ?? String(error)}`);
-    });
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(app);
-    writeFileSync(join(app, 'server.mjs'), APP);
-    writeFileSync(join(app, 'version.txt'), 'v1\n');
-    writeFileSync(join(app, 'berth.yaml'), berthYaml(1));
-    edgePort = await freePort();
-  }, 120_000);
+  beforeAll(() => box.prepare(1), 120_000);
 
   afterAll(async () => {
     await stopUp();
@@ -189,7 +35,7 @@ describe('berth up, end to end', () => {
   it('runs, scales, heals, deploys without failures, reverts a broken release, rolls back, stops and comes back', async () => {
     // ---- up: deploys the file and routes through the edge ----
     await startUp(['-f', 'berth.yaml'], app);
-    expect(upLog).toContain('release 1 is live');
+    expect(box.log).toContain('release 1 is live');
     const first = await until('v1 through the edge', async () => ((await get()).body.startsWith('v1 ') ? true : undefined));
     expect(first).toBe(true);
 
@@ -249,7 +95,7 @@ describe('berth up, end to end', () => {
 
     // ---- Ctrl-C stops everything, instances too ----
     expect(await stopUp()).toBe(0);
-    expect(upLog).toContain('berth up: stopped');
+    expect(box.log).toContain('berth up: stopped');
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
 
     // ---- up again on the same data directory (no file): the same service and releases ----
