@@ -5,6 +5,7 @@
 // the port the agent bound); an instance asked to stop stays listed as `draining` while it runs.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_ACTIVATOR_QUEUE, type RouteTableDocument } from '../edge/route-table.js';
+import type { ScaleSpec } from '../spec/scale.js';
 import type { ServiceSpec } from '../spec/service.js';
 import type { EventStore } from '../store/event-store.js';
 import { LOG_START } from '../store/log-position.js';
@@ -16,6 +17,8 @@ type InstanceEntry = NonNullable<Entry['instances']>[number];
 interface ServiceRow {
   id: string;
   spec: ServiceSpec;
+  /** the scale spec in force: the release's, or a later `berth scale set` */
+  scale: ScaleSpec | null;
 }
 
 interface PlacementRow {
@@ -27,7 +30,7 @@ interface PlacementRow {
   stop_requested: boolean;
 }
 
-const SERVICES = `SELECT id, spec FROM services WHERE status = 'active' AND (spec ? 'http' OR spec ? 'tcp') ORDER BY id`;
+const SERVICES = `SELECT id, spec, scale FROM services WHERE status = 'active' AND (spec ? 'http' OR spec ? 'tcp') ORDER BY id`;
 
 // Placements asked to stop long ago are gone from their hosts; the observed state decides the rest.
 const PLACEMENTS = `SELECT i.id, i.service_id, i.host_id, h.address, h.status AS host_status, i.stop_requested_at IS NOT NULL AS stop_requested
@@ -38,7 +41,7 @@ const PLACEMENTS = `SELECT i.id, i.service_id, i.host_id, h.address, h.status AS
 /** States in which an instance still answers on its port (or soon will). */
 const RUNNING = new Set(['starting', 'ready', 'unhealthy', 'restarting']);
 
-export async function buildRouteTable(store: EventStore, fleet: ObservedFleet): Promise<Omit<RouteTableDocument, 'version'>> {
+export async function buildRouteTable(store: EventStore, fleet: Pick<ObservedFleet, 'host'>): Promise<Omit<RouteTableDocument, 'version'>> {
   const services = await store.driver.query<ServiceRow>(SERVICES);
   const placements = await store.driver.query<PlacementRow>(PLACEMENTS);
   const byService = new Map<string, InstanceEntry[]>();
@@ -53,7 +56,7 @@ export async function buildRouteTable(store: EventStore, fleet: ObservedFleet): 
   }
   const routes: Entry[] = [];
   const tcp: NonNullable<RouteTableDocument['tcp']> = [];
-  for (const { id, spec } of services) {
+  for (const { id, spec, scale } of services) {
     const instances = byService.get(id) ?? [];
     if (spec.http) {
       const { host, path, affinity, concurrency } = spec.http;
@@ -63,8 +66,9 @@ export async function buildRouteTable(store: EventStore, fleet: ObservedFleet): 
         service: id,
         ...(affinity === undefined ? {} : { affinity }),
         concurrency,
-        // Scale to zero: the edge holds the first requests while an instance starts.
-        ...(spec.scale?.min === 0 ? { activator: DEFAULT_ACTIVATOR_QUEUE } : {}),
+        // Scale to zero: the edge holds the first requests while an instance starts. The scale in
+        // force, not the release's: `berth scale set --min 0` changes it without a release.
+        ...(scale?.min === 0 ? { activator: DEFAULT_ACTIVATOR_QUEUE } : {}),
         drainGraceMs: spec.stop.grace,
         instances,
       });

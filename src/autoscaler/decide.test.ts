@@ -260,7 +260,7 @@ describe('decide: scale to zero', () => {
     expect(service.replicas).toBe(2); // stabilized: 2 were needed within 5 minutes
     const gone = service.run(0, 1); // idle wins over stabilization: the operator asked for it
     expect(gone.replicas).toBe(0);
-    expect(gone.reason).toMatch(/idle 2m: scale to zero/);
+    expect(gone.reason).toMatch(/\(idle 2m: scale to zero\)$/);
     expect(service.run(0, 600).replicas).toBe(0);
     const back = service.run(1, 1, 0);
     expect(back.replicas).toBe(1);

@@ -130,7 +130,8 @@ export function decide(
     const quietSince = history.lastDemandAt ?? history.firstAt;
     const idle = demand === 0 && quietSince !== undefined && now - quietSince >= policy.idle;
     if (idle) {
-      if (replicas > 0) notes.push(`idle ${formatDuration(policy.idle)}: scale to zero`);
+      // Idle bypasses stabilization, rates and cooldowns: a note of those would name a rule that did not hold.
+      if (current > 0) notes.splice(0, notes.length, `idle ${formatDuration(policy.idle)}: scale to zero`);
       replicas = 0;
     } else if (current === 0 && demand > 0) {
       replicas = Math.max(replicas, 1);

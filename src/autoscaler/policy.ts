@@ -66,6 +66,8 @@ export function autoscalePolicy(
   return {
     ...DEFAULT_TUNING,
     ...options.tuning,
+    // The operator's window wins over the tuning's: it is the one knob of the tuning the spec exposes.
+    ...(scale.stabilization === undefined ? {} : { scaleDownStabilization: scale.stabilization }),
     min: scale.min,
     max: scale.max,
     target: scale.target,

@@ -17,6 +17,7 @@ interface SetOptions extends Options {
   max?: string;
   target?: string;
   idle?: string;
+  stabilization?: string;
 }
 
 interface BurstOptions extends Options {
@@ -66,7 +67,8 @@ export function formatScaleView(view: ScaleView, now = Date.now()): string {
     lines.push(`${view.service}: fixed at ${plural(view.replicas ?? 0, 'instance')}`);
   } else {
     const idle = view.scale.idle === undefined ? '' : `, to zero after ${formatDuration(view.scale.idle)} idle`;
-    lines.push(`${view.service}: autoscaled ${view.scale.min}..${view.scale.max} on ${describeTarget(view)}${idle}`);
+    const stabilization = view.scale.stabilization === undefined ? '' : `, scale-down stabilization ${formatDuration(view.scale.stabilization)}`;
+    lines.push(`${view.service}: autoscaled ${view.scale.min}..${view.scale.max} on ${describeTarget(view)}${idle}${stabilization}`);
   }
   if (view.burst !== null) {
     const left = Math.max(0, Date.parse(view.burst.until) - now);
@@ -115,6 +117,7 @@ export const scaleCommand: CommandModule = (program: Command) => {
       .option('--max <n>', 'most instances')
       .option('--target <kind=value>', 'per-instance load: concurrency=20, rps=100, cpu=70, or <metric>=<value> for a pushed metric')
       .option('--idle <duration>', 'with --min 0: how long without traffic before going to zero (default 5m)')
+      .option('--stabilization <duration>', 'scale down no lower than the highest count asked for within this window (default 5m)')
       .option('--json', 'print JSON'),
   ).action(async (service: string, options: SetOptions) => {
     const client = await connect(options);
@@ -130,6 +133,11 @@ export const scaleCommand: CommandModule = (program: Command) => {
       target: target ?? currentTarget ?? {},
       // A set that keeps min 0 keeps the idle period too, unless given anew.
       ...(options.idle !== undefined ? { idle: options.idle } : min === 0 && current?.idle !== undefined ? { idle: formatDuration(current.idle) } : {}),
+      ...(options.stabilization !== undefined
+        ? { stabilization: options.stabilization }
+        : current?.stabilization !== undefined
+          ? { stabilization: formatDuration(current.stabilization) }
+          : {}),
     };
     print(options, await client.setScale(service, body));
   });

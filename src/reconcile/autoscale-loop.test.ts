@@ -90,6 +90,23 @@ describe('autoscale loop', () => {
     }
   }, 120_000);
 
+  test("the spec's stabilization window replaces the 5-minute one", async () => {
+    await p.createService('web', web({ min: 1, max: 20, target: { concurrency: 10 }, stabilization: '10s' }));
+    await p.settle();
+    await seconds(10, () => 10);
+    await seconds(10, () => 100);
+    expect(await desired()).toBe(10);
+    // Load gone: the scale-down cooldown (60 s after the last scale-up) and the panic hold still
+    // apply; then 10 s of remembered recommendations, not 5 minutes, bound the scale-in.
+    let quiet = 0;
+    while ((await desired()) > 1) {
+      await second(0);
+      quiet++;
+      expect(quiet, 'seconds after the load stopped').toBeLessThan(90);
+    }
+    expect(quiet).toBeGreaterThanOrEqual(45);
+  }, 60_000);
+
   test('noisy flat load appends no event', async () => {
     await p.createService('web', web({ min: 1, max: 20, target: { concurrency: 10 } }));
     await p.service('web', { type: 'SetScale', scale: { min: 5, max: 20, target: { type: 'concurrency', value: 10 } } });

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import { decide } from '../autoscaler/decide.js';
 import { AutoscaleHistory } from '../autoscaler/history.js';
-import { autoscalePolicy, DEFAULT_TUNING, type AutoscaleTuning } from '../autoscaler/policy.js';
+import { autoscalePolicy, DEFAULT_TUNING, type AutoscalePolicy, type AutoscaleTuning } from '../autoscaler/policy.js';
 import { BerthError } from '../core/errors.js';
 import { serviceDecider } from '../domain/service.js';
 import { serviceStream } from '../domain/streams.js';
@@ -74,7 +74,7 @@ const INSTANCES = `SELECT i.id, i.service_id, i.host_id, (r.spec->'resources'->>
 
 interface Tracked {
   readonly history: AutoscaleHistory;
-  /** The target the samples are in units of; a new target starts a new history. */
+  /** The target the samples are in units of; a new target (or window) starts a new history. */
   readonly target: string;
 }
 
@@ -137,7 +137,9 @@ export class AutoscaleLoop {
     const at = now.getTime();
     const names = service.name === service.id ? [service.id] : [service.id, service.name];
     const ready = instances.filter((i) => this.#reported(i)?.state === 'ready');
-    const tracked = this.#track(service);
+    const bursts = service.burst === null ? [] : [{ replicas: service.burst.replicas, until: Date.parse(service.burst.until) }];
+    const policy = autoscalePolicy(service.scale, { bursts, tuning: this.#tuning });
+    const tracked = this.#track(service, policy);
     // An activation is demand the edge saw before any report could: it keeps the service from
     // going back to zero for `idle`, even if the next report is already empty.
     for (const a of this.options.loads.takeActivations(names)) {
@@ -150,8 +152,6 @@ export class AutoscaleLoop {
     if (typeof signal === 'string') {
       return { ...base, wants: service.replicas, reason: `holding at ${service.replicas}: ${signal}`, inputs: {}, waiting: signal };
     }
-    const bursts = service.burst === null ? [] : [{ replicas: service.burst.replicas, until: Date.parse(service.burst.until) }];
-    const policy = autoscalePolicy(service.scale, { bursts, tuning: this.#tuning });
     const decision = decide(policy, { replicas: service.replicas, ready: ready.length, value: signal }, tracked.history, at);
     let moved = false;
     if (decision.replicas !== service.replicas) moved = await this.#append(service, decision.replicas, decision.reason, decision.inputs, now);
@@ -178,11 +178,12 @@ export class AutoscaleLoop {
     }
   }
 
-  #track(service: ServiceRow): Tracked {
+  #track(service: ServiceRow, policy: AutoscalePolicy): Tracked {
     const target = JSON.stringify(service.scale.target);
     const known = this.#histories.get(service.id);
-    if (known?.target === target) return known;
-    const tracked = { history: new AutoscaleHistory(this.#tuning), target };
+    // A new stabilization window (the spec's) needs a history with that window: start anew.
+    if (known?.target === target && known.history.fits(policy)) return known;
+    const tracked = { history: new AutoscaleHistory(policy), target };
     this.#histories.set(service.id, tracked);
     return tracked;
   }

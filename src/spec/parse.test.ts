@@ -115,6 +115,18 @@ describe('parseBerthFile: valid files', () => {
     const floor = parseBerthFile(web('run: x\nscale: { max: 3, target: { rps: 5 } }'));
     expect(floor.ok && floor.value.services.web?.scale).toEqual({ min: 1, max: 3, target: { type: 'rps', value: 5 } });
   });
+
+  it('reads a scale-down stabilization window, zero included', () => {
+    const read = (stabilization: string) => {
+      const result = parseBerthFile(web(`run: x\nscale: { max: 3, target: { rps: 5 }, stabilization: ${stabilization} }`));
+      return result.ok ? result.value.services.web?.scale?.stabilization : result.error;
+    };
+    expect(read('30s')).toBe(30_000);
+    expect(read('0s')).toBe(0);
+    expect(problems(web('run: x\nscale: { max: 3, target: { rps: 5 }, stabilization: soon }'))).toEqual([
+      '4:57 services.web.scale.stabilization: "soon" is not a duration; write a number with a unit (ms, s, m, h, d), e.g. 30s, 5m or 1h30m',
+    ]);
+  });
 });
 
 describe('parseBerthFile: every error, at its line and column', () => {

@@ -24,6 +24,11 @@ export interface ScaleSpec {
   readonly target: ScaleTarget;
   /** ms without traffic before scaling to zero; set only when min is 0 */
   readonly idle?: number;
+  /**
+   * ms of scale-down stabilization: the count goes no lower than the highest recommended within
+   * it (Kubernetes' behavior.scaleDown.stabilizationWindowSeconds); unset: the autoscaler's 5 min.
+   */
+  readonly stabilization?: number;
 }
 
 const KINDS = ['concurrency', 'rps', 'cpu', 'metric'] as const;
@@ -68,6 +73,7 @@ const scaleFields = {
   max: z.int().min(1),
   target: targetSchema,
   idle: duration({ positive: true }).optional(),
+  stabilization: duration({ positive: false }).optional(),
 };
 
 /** The rules between the bounds and idle, over whichever bounds parsed and whether idle is given (see rule.ts). */
@@ -85,5 +91,11 @@ export const scaleSchema = strictObject(scaleFields)
   .superRefine((scale, ctx) => reportRules(ctx, scaleChecks(scale)))
   .transform((scale): ScaleSpec => {
     const idle = scale.min === 0 ? (scale.idle ?? DEFAULT_IDLE_MS) : undefined;
-    return { min: scale.min, max: scale.max, target: scale.target, ...(idle === undefined ? {} : { idle }) };
+    return {
+      min: scale.min,
+      max: scale.max,
+      target: scale.target,
+      ...(idle === undefined ? {} : { idle }),
+      ...(scale.stabilization === undefined ? {} : { stabilization: scale.stabilization }),
+    };
   });

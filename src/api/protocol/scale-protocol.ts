@@ -36,8 +36,8 @@ export const scaleViewSchema = z.object({
   mode: z.enum(['fixed', 'auto']),
   /** fixed: the count */
   replicas: z.int().nullable(),
-  /** auto: the bounds and target; idle in ms */
-  scale: z.object({ min: z.int(), max: z.int(), target: targetView, idle: z.number().optional() }).nullable(),
+  /** auto: the bounds and target; idle and stabilization (the spec's, when set) in ms */
+  scale: z.object({ min: z.int(), max: z.int(), target: targetView, idle: z.number().optional(), stabilization: z.number().optional() }).nullable(),
   burst: z.object({ replicas: z.int(), until: z.string() }).nullable(),
   current: z.object({
     /** the count asked for now: replicas, or the last decision raised to an active burst */
