@@ -7,7 +7,7 @@
 // and the agent process's RSS idle and with N instances running. Prints one JSON object.
 //   --quick   10 starts and 10 instances instead of 50
 //   BENCH_AGENT_FLAGS='--max-semi-space-size=1'   node flags for the agent process, to try memory settings
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { startTestControlPlane } from '../src/api/control-plane.fixture.js';
 import { freePort } from '../src/agent/port-allocator.js';
 import { packReleaseArchive } from '../src/client/release-archive.js';
+import { ownStart, summary } from './app-start.js';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 10 : 50;
@@ -28,29 +29,7 @@ type Message =
   | { type: 'memory'; rss: number; heap: number; private: number; instances: number }
   | { type: 'closed' };
 
-const percentile = (values: number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-};
-const round = (value: number) => Math.round(value * 10) / 10;
-const summary = (values: number[]) => ({ p50: round(percentile(values, 50)), p99: round(percentile(values, 99)), max: round(Math.max(...values)) });
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
-
-/** The app's own start: spawn to its "listening" line, no berth involved. */
-function ownStart(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const begun = performance.now();
-    const child = spawn('/bin/sh', ['-c', `exec ${process.execPath} server.js`], { cwd: HELLO, env: { PATH: process.env.PATH ?? '', PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      if (!chunk.includes('listening')) return;
-      const took = performance.now() - begun;
-      child.once('exit', () => resolve(took));
-      child.kill('SIGKILL');
-    });
-    child.once('error', reject);
-  });
-}
 
 async function main(): Promise<void> {
   const cp = await startTestControlPlane();
@@ -97,7 +76,7 @@ async function main(): Promise<void> {
     const own: number[] = [];
     const overhead: number[] = [];
     for (let i = 0; i < N; i++) {
-      const app = await ownStart(await freePort());
+      const app = await ownStart(HELLO, await freePort());
       const id = `seq-${i}`;
       await cp.place('hello', id, enrolled.hostId, { replica: i });
       const ready = await next<Extract<Message, { at: number }>>(`ready:${id}`);

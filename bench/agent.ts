@@ -4,7 +4,6 @@
 // own "listening" line: overhead = (driver.start → ready, i.e. first successful probe) − that.
 // Prints one JSON object.
 //   --quick   10 starts and 10 instances instead of 50
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,10 +15,10 @@ import type { Driver, InstanceStatus } from '../src/agent/driver.js';
 import { ProcessDriver } from '../src/agent/drivers/process/process-driver.js';
 import type { InstanceSpec } from '../src/agent/instance-spec.js';
 import { PortAllocator } from '../src/agent/port-allocator.js';
+import { ownStart, summary } from './app-start.js';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 10 : 50;
-const NODE = process.execPath;
 
 function exampleDir(): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
@@ -28,28 +27,6 @@ function exampleDir(): string {
   throw new Error('examples/hello/server.js not found above this script; run it from the berth checkout');
 }
 
-const percentile = (values: number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-};
-const ms = (value: number) => Math.round(value * 10) / 10;
-const summary = (values: number[]) => ({ p50: ms(percentile(values, 50)), p99: ms(percentile(values, 99)), max: ms(Math.max(...values)) });
-
-/** The app's own start: spawn to its "listening" line, no berth involved. */
-function ownStart(cwd: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const begun = performance.now();
-    const child = spawn('/bin/sh', ['-c', `exec ${NODE} server.js`], { cwd, env: { PATH: process.env.PATH ?? '', PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      if (!chunk.includes('listening')) return;
-      const took = performance.now() - begun;
-      child.once('exit', () => resolve(took));
-      child.kill('SIGKILL');
-    });
-    child.once('error', reject);
-  });
-}
 
 /** Memory once the garbage of the starts is collected (run with --expose-gc), as a long-running agent would sit. */
 async function settledMemory(): Promise<{ rss: number; heap: number }> {

@@ -10,19 +10,13 @@ import { packReleaseArchive } from '../client/release-archive.js';
 import { BerthError, ForbiddenError, UnauthorizedError, ValidationError } from '../core/errors.js';
 import type { HostRow } from '../store/projections/hosts.js';
 import { startTestControlPlane, type TestControlPlane } from './control-plane.fixture.js';
+import { testMachine } from './fake-agent.fixture.js';
 import type { EnrollRequest, HeartbeatRequest } from './protocol/agent-protocol.js';
 
 const HELLO = fileURLToPath(new URL('../../examples/hello', import.meta.url));
 
-const machine: EnrollRequest['machine'] = {
-  physicalMemory: 8 * 2 ** 30,
-  reservedMemory: 2 ** 30,
-  cores: 4,
-  disk: 100 * 2 ** 30,
-  driver: 'process',
-  memoryEnforcement: 'cgroup-v1',
-  capabilities: { adoption: true, cpuWeight: true },
-};
+// The agent's machine as it enrolls: cgroup v1, with adoption and CPU weights.
+const machine: EnrollRequest['machine'] = { ...testMachine, memoryEnforcement: 'cgroup-v1', capabilities: { adoption: true, cpuWeight: true } };
 
 const heartbeat = (instances: HeartbeatRequest['instances'] = []): HeartbeatRequest => ({
   usage: { memory: { total: 8 * 2 ** 30, used: 2 ** 30 }, cpu: { cores: 4, millicores: 250 } },

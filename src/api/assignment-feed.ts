@@ -5,9 +5,10 @@
 //
 // Follows the global log from its start: a control plane that just started learns each host's
 // true version as it catches up, and a waiting agent is only woken by a real change.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventStore } from '../store/event-store.js';
+import { followLog } from '../store/follow-log.js';
 import { comparePositions, LOG_START, type LogPosition } from '../store/log-position.js';
+import { waitForNews } from './long-poll.js';
 
 export class AssignmentFeed {
   readonly #versions = new Map<string, LogPosition>();
@@ -30,25 +31,11 @@ export class AssignmentFeed {
   /** Resolves once the host's version is past `after`, or after `timeoutMs`, or on abort. */
   async changed(hostId: string, after: LogPosition, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (comparePositions(this.version(hostId), after) > 0 || signal?.aborted) return;
-    await new Promise<void>((resolve) => {
-      const waiters = this.#waiters.get(hostId) ?? new Set();
-      this.#waiters.set(hostId, waiters);
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        this.#stop.signal.removeEventListener('abort', done);
-        waiters.delete(wake);
-        if (waiters.size === 0) this.#waiters.delete(hostId);
-        resolve();
-      };
-      const wake = () => {
-        if (comparePositions(this.version(hostId), after) > 0) done();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      signal?.addEventListener('abort', done, { once: true });
-      this.#stop.signal.addEventListener('abort', done, { once: true });
-      waiters.add(wake);
-    });
+    const waiters = this.#waiters.get(hostId) ?? new Set();
+    this.#waiters.set(hostId, waiters);
+    await waitForNews(waiters, () => comparePositions(this.version(hostId), after) > 0, timeoutMs, [signal, this.#stop.signal]);
+    // The last to leave removes the host's set, unless a newer one took its place meanwhile.
+    if (waiters.size === 0 && this.#waiters.get(hostId) === waiters) this.#waiters.delete(hostId);
   }
 
   async close(): Promise<void> {
@@ -56,30 +43,20 @@ export class AssignmentFeed {
     await this.#following;
   }
 
-  async #follow(): Promise<void> {
-    let after = LOG_START;
-    const signal = this.#stop.signal;
-    while (!signal.aborted) {
-      try {
-        for await (const event of this.store.subscribe({ after, signal, pollIntervalMs: 1_000 })) {
-          after = { txId: event.txId, globalPosition: event.globalPosition };
-          let host: string | undefined;
-          if (event.type === 'InstancePlaced') {
-            host = event.data.host;
-            this.#instanceHosts.set(event.data.instance, host);
-          } else if (event.type === 'InstanceStopRequested') {
-            host = this.#instanceHosts.get(event.data.instance);
-            this.#instanceHosts.delete(event.data.instance);
-          }
-          if (host !== undefined) {
-            this.#versions.set(host, after);
-            for (const wake of this.#waiters.get(host) ?? []) wake();
-          }
-        }
-      } catch {
-        // The database went away for a moment; the next read resumes where this one stopped.
-        if (!signal.aborted) await sleep(1_000, undefined, { signal }).catch(() => undefined);
+  #follow(): Promise<void> {
+    return followLog(this.store, this.#stop.signal, (event, position) => {
+      let host: string | undefined;
+      if (event.type === 'InstancePlaced') {
+        host = event.data.host;
+        this.#instanceHosts.set(event.data.instance, host);
+      } else if (event.type === 'InstanceStopRequested') {
+        host = this.#instanceHosts.get(event.data.instance);
+        this.#instanceHosts.delete(event.data.instance);
       }
-    }
+      if (host !== undefined) {
+        this.#versions.set(host, position);
+        for (const wake of this.#waiters.get(host) ?? []) wake();
+      }
+    });
   }
 }

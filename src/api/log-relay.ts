@@ -8,6 +8,7 @@
 // another one finds no poll here and ends with an error line naming the host.
 import { randomBytes } from 'node:crypto';
 import { UnavailableError } from '../core/errors.js';
+import { waitForNews } from './long-poll.js';
 import type { LogBatch, LogRequest, LogRequests } from './protocol/log-protocol.js';
 
 /** ms a request waits for its host's agent to take it */
@@ -53,17 +54,8 @@ export class LogRelay {
   async take(hostId: string, waitMs: number, signal?: AbortSignal): Promise<LogRequests> {
     const queue = this.#host(hostId);
     if (queue.requests.length === 0 && queue.cancelled.length === 0 && waitMs > 0 && !signal?.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          queue.wake.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, waitMs);
-        signal?.addEventListener('abort', done, { once: true });
-        queue.wake.add(done);
-      });
+      // Any wake is news here: a request queued or a reader gone.
+      await waitForNews(queue.wake, () => true, waitMs, [signal]);
     }
     const requests = queue.requests.splice(0);
     for (const r of requests) {

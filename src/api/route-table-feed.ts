@@ -8,7 +8,8 @@ import { DEFAULT_ACTIVATOR_QUEUE, type RouteTableDocument } from '../edge/route-
 import type { ScaleSpec } from '../spec/scale.js';
 import type { ServiceSpec } from '../spec/service.js';
 import type { EventStore } from '../store/event-store.js';
-import { LOG_START } from '../store/log-position.js';
+import { followLog } from '../store/follow-log.js';
+import { waitForNews } from './long-poll.js';
 import type { ObservedFleet } from './observed-fleet.js';
 
 type Entry = NonNullable<RouteTableDocument['routes']>[number];
@@ -117,22 +118,7 @@ export class RouteTableFeed {
   async changed(after: number, timeoutMs: number, signal?: AbortSignal): Promise<RouteTableDocument | undefined> {
     const news = (): boolean => this.#built && this.#table.version !== after;
     if (!news() && !signal?.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          this.#stop.signal.removeEventListener('abort', done);
-          this.#waiters.delete(wake);
-          resolve();
-        };
-        const wake = (): void => {
-          if (news()) done();
-        };
-        const timer = setTimeout(done, timeoutMs);
-        signal?.addEventListener('abort', done, { once: true });
-        this.#stop.signal.addEventListener('abort', done, { once: true });
-        this.#waiters.add(wake);
-      });
+      await waitForNews(this.#waiters, news, timeoutMs, [signal, this.#stop.signal]);
     }
     return news() ? this.#table : undefined;
   }
@@ -167,18 +153,9 @@ export class RouteTableFeed {
     }
   }
 
-  async #follow(): Promise<void> {
-    let after = LOG_START;
-    const signal = this.#stop.signal;
-    while (!signal.aborted) {
-      try {
-        for await (const event of this.store.subscribe({ after, signal, pollIntervalMs: 1_000 })) {
-          after = { txId: event.txId, globalPosition: event.globalPosition };
-          if (event.streamId.startsWith('service-') || event.streamId.startsWith('host-')) this.refresh();
-        }
-      } catch {
-        if (!signal.aborted) await sleep(1_000, undefined, { signal }).catch(() => undefined);
-      }
-    }
+  #follow(): Promise<void> {
+    return followLog(this.store, this.#stop.signal, (event) => {
+      if (event.streamId.startsWith('service-') || event.streamId.startsWith('host-')) this.refresh();
+    });
   }
 }

@@ -1,23 +1,18 @@
 // The autoscaler's API over real HTTP: the edge's load intake (edge scope), activation, external
 // metrics with their validation, and `berth scale` run through main() against it.
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBerth, type CliRun } from '../cli/run-cli.fixture.js';
 import { BerthClient } from '../client/berth-client.js';
 import type { EdgeMetricsReport } from '../edge/metrics-report.js';
 import { startTestControlPlane, type TestControlPlane } from './control-plane.fixture.js';
+import { testMachine } from './fake-agent.fixture.js';
+import type { EnrollRequest } from './protocol/agent-protocol.js';
 import type { EdgeMetrics } from './protocol/load-protocol.js';
 import type { ScaleView } from './protocol/scale-protocol.js';
 
-const machine = {
-  physicalMemory: 8 * 2 ** 30,
-  reservedMemory: 2 ** 30,
-  cores: 4,
-  disk: 100 * 2 ** 30,
-  driver: 'process',
-  memoryEnforcement: 'cgroup-v1',
-  capabilities: { adoption: true, cpuWeight: true },
-} as const;
+// The agent's machine as it enrolls: cgroup v1, with adoption and CPU weights.
+const machine: EnrollRequest['machine'] = { ...testMachine, memoryEnforcement: 'cgroup-v1', capabilities: { adoption: true, cpuWeight: true } };
 
 const report = (services: EdgeMetricsReport['services']): EdgeMetricsReport => ({ edge: 'edge-1', at: new Date().toISOString(), intervalMs: 1000, routeTableVersion: 7, services });
 
@@ -54,19 +49,8 @@ async function post(cp: TestControlPlane, path: string, token: string | undefine
 }
 
 /** Runs `berth <args> --url … --token …` in this process; its output and exit code. */
-async function berth(cp: TestControlPlane, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(['node', 'berth', ...args, '--url', cp.url, '--token', cp.adminToken]);
-    process.exitCode = undefined;
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+function berth(cp: TestControlPlane, ...args: string[]): Promise<CliRun> {
+  return runBerth(...args, '--url', cp.url, '--token', cp.adminToken);
 }
 
 describe('autoscaler API', () => {

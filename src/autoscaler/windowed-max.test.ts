@@ -1,17 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { samples, timeline } from './timeline.fixture.js';
 import { WindowedMax } from './windowed-max.js';
-
-// Irregular sample times: gaps of 0 to 3 s, values up to 10^6.
-const samples = fc.array(fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 1_000_000 })), {
-  minLength: 1,
-  maxLength: 300,
-});
-
-function timeline(steps: [number, number][]): { at: number; value: number }[] {
-  let at = 1_000_000;
-  return steps.map(([gap, value]) => ({ at: (at += gap), value }));
-}
 
 describe('WindowedMax', () => {
   it('is the maximum of a rescan of the window', () => {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test, vi } from 'vitest';
+import { freePort } from '../agent/port-allocator.js';
 import { serviceStream } from '../domain/streams.js';
 import { serviceSpecSchema } from '../spec/service.js';
 import { openEventStore } from '../store/open-store.js';
@@ -80,10 +80,7 @@ test('berth admin rebuild refuses a data directory that holds no berth database,
 
 test('berth admin rebuild turns an unreachable Postgres into one line, without the password', async () => {
   // a port nothing listens on: bind one, then free it
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
+  const port = await freePort();
   expect(await berthErr('admin', 'rebuild', '--database', `postgres://berth:s3cret@127.0.0.1:${port}/berth`)).toEqual({
     code: 1,
     stderr: `berth: --database postgres://berth:***@127.0.0.1:${port}/berth: connection refused at 127.0.0.1:${port}; check that Postgres is running there and listens on that port\n`,

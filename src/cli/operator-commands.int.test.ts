@@ -2,10 +2,10 @@
 // control plane found through its data directory, with hosts that report over HTTP.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane, type TestControlPlane } from '../api/control-plane.fixture.js';
 import { startFakeAgent, type FakeAgent } from '../api/fake-agent.fixture.js';
-import { main } from './main.js';
+import { runBerth } from './run-cli.fixture.js';
 
 const DIGEST = `sha256:${'c'.repeat(64)}`;
 const SECRET = 'cli-s3cret-value-91b2';
@@ -17,19 +17,8 @@ describe('operator commands', () => {
 
   /** Runs `berth <args> --data <cp>`; returns the exit code and what it printed. */
   async function berth(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
-    process.exitCode = undefined;
-    try {
-      const code = await main(['node', 'berth', ...args, '--data', cp.dataDir]);
-      return { code, out: out.join(''), err: err.join('') };
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-      process.exitCode = undefined;
-    }
+    const { code, stdout, stderr } = await runBerth(...args, '--data', cp.dataDir);
+    return { code, out: stdout, err: stderr };
   }
 
   beforeAll(async () => {

@@ -1,26 +1,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from './main.js';
+import { describe, expect, it } from 'vitest';
+import { runBerth as berth } from './run-cli.fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-sim-'));
-
-/** Runs `berth <args>` in process, capturing what it writes. */
-async function berth(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(['node', 'berth', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 const fleet = join(dir, 'fleet.json');
 const workload = join(dir, 'workload.json');

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from './main.js';
+import { describe, expect, it } from 'vitest';
+import { runBerth as berth } from './run-cli.fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-validate-'));
 
@@ -10,21 +10,6 @@ function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
-}
-
-/** Runs `berth <args>` in process, capturing what it writes. */
-async function berth(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(['node', 'berth', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
 }
 
 const VALID = `services:
@@ -52,14 +37,6 @@ const INVALID = `services:
 `;
 
 describe('berth validate', () => {
-  beforeEach(() => {
-    process.exitCode = 0;
-  });
-  afterEach(() => {
-    // main reads process.exitCode; leaving 1 behind would fail the test run itself
-    process.exitCode = 0;
-  });
-
   it('prints one summary line per service and exits 0', async () => {
     const result = await berth('validate', '-f', file('valid.yaml', VALID));
     expect(result).toEqual({

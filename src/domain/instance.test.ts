@@ -1,8 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { serviceSpecSchema } from '../spec/service.js';
-import { fold } from './decider.js';
 import type { BerthEvent } from './events.js';
-import { serviceDecider, type ServiceCommand } from './service.js';
+import { decide } from './service-decider.fixture.js';
 
 const spec = serviceSpecSchema.parse({ run: 'node server.js' });
 const history: BerthEvent[] = [
@@ -12,8 +11,6 @@ const history: BerthEvent[] = [
 const place = { type: 'PlaceInstance', instance: 'web-1', host: 'h1', release: 1, port: 40_001, replica: 0 } as const;
 const placed: BerthEvent = { type: 'InstancePlaced', data: { instance: 'web-1', host: 'h1', release: 1, port: 40_001, replica: 0 } };
 const stop = { type: 'RequestInstanceStop', instance: 'web-1', reason: 'scale-in' } as const;
-
-const decide = (h: BerthEvent[], command: ServiceCommand) => serviceDecider.decide(command, fold(serviceDecider, h));
 
 describe('placement records', () => {
   test('record an instance of an existing release', () => {

@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { serviceSpecSchema } from '../spec/service.js';
 import { fold } from './decider.js';
 import type { BerthEvent } from './events.js';
-import { serviceDecider, type ServiceCommand } from './service.js';
+import { serviceDecider } from './service.js';
+import { events, rejection } from './service-decider.fixture.js';
 
 const spec = serviceSpecSchema.parse({ run: 'node server.js' });
 const created: BerthEvent = { type: 'ServiceCreated', data: { name: 'web', tenant: 'acme', spec } };
@@ -12,18 +13,6 @@ const release = (version: number): BerthEvent => ({
 });
 const started = (r: number, previous: number | null): BerthEvent => ({ type: 'RolloutStarted', data: { release: r, previous } });
 const completed = (r: number): BerthEvent => ({ type: 'RolloutCompleted', data: { release: r } });
-
-const decide = (history: BerthEvent[], command: ServiceCommand) => serviceDecider.decide(command, fold(serviceDecider, history));
-const events = (history: BerthEvent[], command: ServiceCommand) => {
-  const decision = decide(history, command);
-  if (!decision.ok) throw new Error(`rejected: ${decision.error.message}`);
-  return decision.value;
-};
-const rejection = (history: BerthEvent[], command: ServiceCommand) => {
-  const decision = decide(history, command);
-  if (decision.ok) throw new Error(`accepted: ${JSON.stringify(decision.value)}`);
-  return decision.error;
-};
 
 describe('releases', () => {
   const create = { type: 'CreateRelease', digest: 'sha256:abc', spec, secretNames: ['DATABASE_URL'] } as const;

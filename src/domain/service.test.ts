@@ -3,6 +3,7 @@ import { serviceSpecSchema } from '../spec/service.js';
 import { fold } from './decider.js';
 import type { BerthEvent } from './events.js';
 import { serviceDecider, type ServiceCommand } from './service.js';
+import { decide, events, rejection } from './service-decider.fixture.js';
 
 const spec = serviceSpecSchema.parse({ run: 'node server.js', http: { host: 'web.example.com' } });
 const autoscaled = serviceSpecSchema.parse({ run: 'node server.js', scale: { min: 1, max: 4, target: { concurrency: 20 } } });
@@ -12,18 +13,6 @@ const later = (ms: number): Date => new Date(now.getTime() + ms);
 const created: BerthEvent = { type: 'ServiceCreated', data: { name: 'web', tenant: 'acme', spec } };
 const deleted: BerthEvent = { type: 'ServiceDeleted', data: {} };
 const autoCreated: BerthEvent = { type: 'ServiceCreated', data: { name: 'api', tenant: 'acme', spec: autoscaled } };
-
-const decide = (history: BerthEvent[], command: ServiceCommand) => serviceDecider.decide(command, fold(serviceDecider, history));
-const events = (history: BerthEvent[], command: ServiceCommand) => {
-  const decision = decide(history, command);
-  if (!decision.ok) throw new Error(`rejected: ${decision.error.message}`);
-  return decision.value;
-};
-const rejection = (history: BerthEvent[], command: ServiceCommand) => {
-  const decision = decide(history, command);
-  if (decision.ok) throw new Error(`accepted: ${JSON.stringify(decision.value)}`);
-  return decision.error;
-};
 
 describe('create', () => {
   test('records the service', () => {

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { explain } from './explain.js';
+import { GI, host as plainHost } from './fleet.fixture.js';
 import type { Fleet, Host } from './fleet.js';
 import { formatExplanation } from './format-explanation.js';
 
-const GI = 2 ** 30;
-
-const host = (id: string, extra: Partial<Host> = {}): Host => ({
-  id,
-  name: `${id}.example`,
-  region: 'eu',
-  labels: { zone: 'eu-a' },
-  state: 'schedulable',
-  memory: { physical: 16 * GI, reserved: 0, safetyBuffer: 0 },
-  cores: 8,
-  ...extra,
-});
+const host = (id: string, extra: Partial<Host> = {}): Host => plainHost(id, { name: `${id}.example`, ...extra });
 
 const fleet: Fleet = {
   clusters: [{ name: 'default' }],

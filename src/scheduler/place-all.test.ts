@@ -1,23 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allocatableMemory, type Fleet, type Host } from './fleet.js';
+import { fleet, GI, host as plainHost } from './fleet.fixture.js';
+import { allocatableMemory, type Host } from './fleet.js';
 import { placeAll } from './place-all.js';
 import type { PlacementRequest } from './request.js';
 
-const GI = 2 ** 30;
-
-const host = (id: string, extra: Partial<Host> = {}): Host => ({
-  id,
-  name: id,
-  region: 'eu',
-  labels: { zone: 'eu-a' },
-  state: 'schedulable',
-  memory: { physical: 16 * GI, reserved: GI, safetyBuffer: GI },
-  cores: 8,
-  ...extra,
-});
-
-const fleet = (hosts: Host[], extra: Partial<Fleet> = {}): Fleet => ({ clusters: [{ name: 'default' }], hosts, instances: [], ...extra });
+// 1 GiB reserved and 1 GiB of safety buffer, so allocatable memory differs from physical.
+const host = (id: string, extra: Partial<Host> = {}): Host => plainHost(id, { memory: { physical: 16 * GI, reserved: GI, safetyBuffer: GI }, ...extra });
 
 const replicas = (service: string, n: number, memory: number, extra: Partial<PlacementRequest> = {}): PlacementRequest[] =>
   Array.from({ length: n }, (_, replica) => ({ service, replica, resources: { memory, cpu: 100 }, ...extra }));
@@ -43,7 +32,7 @@ describe('placeAll', () => {
 
   it('raises the spread level past full hosts instead of giving up', () => {
     // a has room for one 4Gi replica only; b and c take the rest, evenly
-    const f = fleet([host('a'), host('b'), host('c')], { instances: [{ id: 'i', service: 'other', host: 'a', resources: { memory: 9 * GI, cpu: 0 } }] });
+    const f = fleet([host('a'), host('b'), host('c')], [{ id: 'i', service: 'other', host: 'a', resources: { memory: 9 * GI, cpu: 0 } }]);
     const result = placeAll(f, replicas('web', 5, 4 * GI));
     expect(result.unplaceable).toEqual([]);
     const counts = new Map<string, number>();

@@ -1,29 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Fleet, Host, PlacedInstance } from './fleet.js';
+import type { PlacedInstance } from './fleet.js';
+import { fleet, GI, host } from './fleet.fixture.js';
 import { place } from './place.js';
 import type { PlacementRequest } from './request.js';
 
-const GI = 2 ** 30;
-
-const host = (id: string, extra: Partial<Host> = {}): Host => ({
-  id,
-  name: id,
-  region: 'eu',
-  labels: { zone: 'eu-a' },
-  state: 'schedulable',
-  memory: { physical: 16 * GI, reserved: 0, safetyBuffer: 0 },
-  cores: 8,
-  ...extra,
-});
-
 const used = (hostId: string, memory: number): PlacedInstance => ({ id: `${hostId}-x`, service: 'other', host: hostId, resources: { memory, cpu: 0 } });
-
-const fleet = (hosts: readonly Host[], instances: readonly PlacedInstance[] = [], extra: Partial<Fleet> = {}): Fleet => ({
-  clusters: [{ name: 'default' }],
-  hosts,
-  instances,
-  ...extra,
-});
 
 const request = (extra: Partial<PlacementRequest> = {}): PlacementRequest => ({
   service: 'web',

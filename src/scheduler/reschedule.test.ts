@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Fleet, Host, PlacedInstance } from './fleet.js';
+import { GI, host } from './fleet.fixture.js';
+import type { Fleet, PlacedInstance } from './fleet.js';
 import { planReschedule } from './reschedule.js';
-
-const GI = 2 ** 30;
-
-const host = (id: string, extra: Partial<Host> = {}): Host => ({
-  id,
-  name: id,
-  region: 'eu',
-  labels: { zone: 'eu-a' },
-  state: 'schedulable',
-  memory: { physical: 16 * GI, reserved: 0, safetyBuffer: 0 },
-  cores: 8,
-  ...extra,
-});
 
 const instance = (id: string, service: string, on: string, extra: Partial<PlacedInstance> = {}): PlacedInstance => ({
   id,

@@ -6,19 +6,13 @@ import { BerthClient } from '../../client/berth-client.js';
 import { packReleaseArchive } from '../../client/release-archive.js';
 import { parseRouteTable } from '../../edge/route-table.js';
 import { startTestControlPlane, type TestControlPlane } from '../control-plane.fixture.js';
+import { testMachine } from '../fake-agent.fixture.js';
 import type { EnrollRequest } from '../protocol/agent-protocol.js';
 
 const HELLO = fileURLToPath(new URL('../../../examples/hello', import.meta.url));
 
-const machine: EnrollRequest['machine'] = {
-  physicalMemory: 8 * 2 ** 30,
-  reservedMemory: 2 ** 30,
-  cores: 4,
-  disk: 100 * 2 ** 30,
-  driver: 'process',
-  memoryEnforcement: 'none',
-  capabilities: {},
-};
+// The agent's machine as it enrolls: no memory enforcement and no optional capabilities.
+const machine: EnrollRequest['machine'] = { ...testMachine, memoryEnforcement: 'none', capabilities: {} };
 
 const spec = { run: 'node server.js', http: { host: 'hello.localhost' }, resources: { memory: '64Mi', cpu: 0.1 }, env: { GREETING: 'hi' } };
 

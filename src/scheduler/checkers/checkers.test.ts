@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RequestCompiler } from '../compiled-request.js';
+import { GI, host as plainHost } from '../fleet.fixture.js';
 import type { Fleet, Host } from '../fleet.js';
 import { prepare } from '../pipeline.js';
 import type { PlacementRequest } from '../request.js';
@@ -13,18 +14,8 @@ import { replicaSpread } from './replica-spread.js';
 import { schedulable } from './schedulable.js';
 import { volumeLocality } from './volume-locality.js';
 
-const GI = 2 ** 30;
-
-const host = (id: string, extra: Partial<Host> = {}): Host => ({
-  id,
-  name: `${id}-name`,
-  region: 'eu',
-  labels: { zone: 'eu-a' },
-  state: 'schedulable',
-  memory: { physical: 16 * GI, reserved: GI, safetyBuffer: GI },
-  cores: 4,
-  ...extra,
-});
+const host = (id: string, extra: Partial<Host> = {}): Host =>
+  plainHost(id, { name: `${id}-name`, memory: { physical: 16 * GI, reserved: GI, safetyBuffer: GI }, cores: 4, ...extra });
 
 function setup(hosts: Host[], request: Partial<PlacementRequest> = {}, fleet: Partial<Fleet> = {}) {
   const state = new PlacementState({ clusters: [{ name: 'default' }], hosts, instances: [], ...fleet });
