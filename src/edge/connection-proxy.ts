@@ -16,6 +16,7 @@ import type net from 'node:net';
 import { affinityKey, type AffinityKey } from './affinity.js';
 import { badGateway, badRequest, gatewayTimeout, notFound, rawAnswer, unavailable, type EdgeAnswer } from './edge-responses.js';
 import { clientAddress, forwardedLines, stripEdgeSetLines } from './forwarded-headers.js';
+import { Fifo } from './fifo.js';
 import { headerValue, HttpFraming, type FramingListener, type MessageHead } from './http-framing.js';
 import type { ProxyContext } from './proxy.js';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
@@ -69,7 +70,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private readonly out: Buffer[] = [];
   private pin: Pin | undefined;
   /** start times of requests sent and not yet answered, oldest first */
-  private readonly outstanding: number[] = [];
+  private readonly outstanding = new Fifo<number>();
   private status = 0;
   /** part of the current answer already went to the client: it can no longer be replaced */
   private answering = false;
@@ -193,6 +194,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     const unit: LoadUnit = route.mode === 'per-request' ? 'request' : 'connection';
     const affinity = route.entry.affinity === undefined ? NO_AFFINITY : affinityKey(route.entry.affinity, (name) => headerValue(head.raw, name), this.address, false);
     this.unpin();
+    // one retry per request, not per connection
+    this.retried = false;
     const instance = service.take(affinity.key, undefined, unit);
     if (instance !== undefined) {
       this.setCookie = affinity.setCookie;
@@ -312,7 +315,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     const clean = this.outstanding.length === 0 && pin.response.idle && this.framing.idle && !this.upstreamCloses && !pin.upstream.closed;
     if (clean) this.context.pool.give(pin.upstream);
     else pin.upstream.destroy();
-    for (const _ of this.outstanding.splice(0)) pin.service.end(pin.instance, 0, 0);
+    for (const _ of this.outstanding.takeAll()) pin.service.end(pin.instance, 0, 0);
     if (pin.unit === 'connection') pin.service.detach(pin.instance);
     this.upstreamCloses = false;
     this.replay = undefined;
@@ -442,7 +445,10 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
    */
   private finish(): void {
     this.done = true;
-    this.client.destroySoon();
+    // everything is in the kernel and nothing is unread: closing sends it and then FIN, without
+    // a shutdown and its round of stream callbacks (`Connection: close` traffic pays these per request)
+    if (this.client.writableLength === 0 && this.framing.idle && this.deferred === undefined) this.client.destroy();
+    else this.client.destroySoon();
     this.unpin();
   }
 
@@ -487,8 +493,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
       this.deferred = this.replay;
       this.replay = undefined;
       // a per-request pin keeps its count for the request; a connection's request is counted again
-      if (unit === 'connection') for (const _ of this.outstanding) service.end(instance, 0, 0);
-      this.outstanding.length = 0;
+      const lost = this.outstanding.takeAll();
+      if (unit === 'connection') for (const _ of lost) service.end(instance, 0, 0);
       instance.attachments.delete(this);
       this.pin = undefined;
       this.client.pause();
@@ -505,7 +511,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private abandon(answer: EdgeAnswer): void {
     const pin = this.pin!;
     pin.instance.failures++;
-    for (const _ of this.outstanding.splice(0)) pin.service.end(pin.instance, answer.status, 0);
+    for (const _ of this.outstanding.takeAll()) pin.service.end(pin.instance, answer.status, 0);
     if (!this.answering) this.refuse(answer);
     else {
       this.done = true;

@@ -1,7 +1,8 @@
 // Where HTTP/1.1 messages begin and end in a byte stream (RFC 9112 §6), without copying bodies.
-// The per-connection proxy uses it to find request boundaries (to add forwarding headers, count
-// requests and move a connection off a leaving instance between requests); the per-request proxy
-// uses it to read instance responses. Heads are parsed; bodies are only counted or sliced.
+// The edge reads both directions of every connection with it: requests (to route each one, add
+// forwarding headers and move a connection between instances at a boundary) and answers (to
+// know when one ends, and its status). Heads are parsed; bodies are only counted or walked.
+import { Fifo } from './fifo.js';
 
 export interface MessageHead {
   /** request method, '' for a response */
@@ -113,8 +114,10 @@ export class HttpFraming {
   /** a chunk-size or trailer line split over two pushes */
   private line = '';
   /** methods of requests whose responses have not started, to know which answers have no body */
-  private readonly pendingMethods: string[] = [];
+  private readonly pendingMethods = new Fifo<string>();
   private sawHead = false;
+  private lastHostBytes: Buffer | undefined;
+  private lastHost = '';
 
   constructor(
     private readonly kind: 'request' | 'response',
@@ -122,13 +125,30 @@ export class HttpFraming {
     private readonly options: { collectHeaders?: boolean; decode?: boolean } = {},
   ) {}
 
+  /**
+   * The Host value, lower case, without its port. The requests of one connection nearly always
+   * name the same host, so the last one is kept and compared byte for byte.
+   */
+  private hostOf(raw: Buffer, from: number, to: number): string {
+    const last = this.lastHostBytes;
+    if (last !== undefined && last.length === to - from && raw.compare(last, 0, last.length, from, to) === 0) return this.lastHost;
+    let host = raw.toString('latin1', from, to);
+    const portAt = host.lastIndexOf(':');
+    // "[::1]:8080" keeps its brackets; only a trailing :port goes
+    if (portAt >= 0 && host.indexOf(']', portAt) < 0) host = host.slice(0, portAt);
+    host = host.toLowerCase();
+    this.lastHostBytes = Buffer.from(raw.subarray(from, to));
+    this.lastHost = host;
+    return host;
+  }
+
   /** Back to a fresh stream, for a parser reused on another connection. */
   reset(): void {
     this.state = State.Head;
     this.carry = undefined;
     this.remaining = 0;
     this.line = '';
-    this.pendingMethods.length = 0;
+    this.pendingMethods.takeAll();
     this.sawHead = false;
   }
 
@@ -331,7 +351,7 @@ export class HttpFraming {
       while (to > from && (raw[to - 1] === 32 || raw[to - 1] === 9)) to--;
       switch (colon - pos) {
         case 4:
-          if (nameIs(raw, pos, 'host')) host = raw.toString('latin1', from, to);
+          if (nameIs(raw, pos, 'host')) host = this.hostOf(raw, from, to);
           break;
         case 7:
           if (nameIs(raw, pos, 'upgrade')) upgradeHeader = true;
@@ -369,12 +389,6 @@ export class HttpFraming {
       }
       if (collect) headers.push(raw.toString('latin1', pos, colon), raw.toString('latin1', from, to));
       pos = next + 2;
-    }
-    if (host !== '') {
-      const portAt = host.lastIndexOf(':');
-      // "[::1]:8080" keeps its brackets; only a trailing :port goes
-      if (portAt >= 0 && host.indexOf(']', portAt) < 0) host = host.slice(0, portAt);
-      host = host.toLowerCase();
     }
     const connectionClose = closeToken || (connection !== '' ? hasToken(connection, 'close') : !http11 && !keepAlive);
     const upgrade = upgradeHeader && connection !== '' && hasToken(connection, 'upgrade');

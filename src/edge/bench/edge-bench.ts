@@ -2,7 +2,8 @@
 // The same backend measured directly, through nginx, through HAProxy and through berth's edge in
 // each routing mode: each proxy pinned with the backend to one core, wrk on the other; keep-alive
 // and `Connection: close`. Targets are measured in rounds, interleaved, and each keeps its best
-// round, since the machine may be shared. Prints one JSON object with ratios and the goals.
+// round, since the machine may be shared. Prints one JSON object with ratios (of best rounds, and
+// the median of per-round ratios) and the goals.
 // Needs nginx, haproxy and wrk (Debian: apt-get install -y nginx haproxy wrk); traffic stays on
 // 127.0.0.1.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -136,6 +137,21 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
+/**
+ * Each round measures every target within a few seconds of the others, so the ratio of two
+ * targets in one round sees about the same background load; the median over rounds is steadier
+ * than a ratio of best rounds on a shared machine.
+ */
+function pairedRatio(results: Results, a: Target, b: Target): number | null {
+  const x = results[a]?.rounds;
+  const y = results[b]?.rounds;
+  if (x === undefined || y === undefined) return null;
+  const each = x.map((value, i) => value / y[i]!).sort((p, q) => p - q);
+  const middle = each.length >> 1;
+  const median = each.length % 2 === 1 ? each[middle]! : (each[middle - 1]! + each[middle]!) / 2;
+  return Math.round(median * 1000) / 1000;
+}
+
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? null : Math.round((a / b) * 1000) / 1000);
 const ratios = {
   per_connection_rps_vs_haproxy: ratio(keepAlive.berth_per_connection?.rps, keepAlive.haproxy?.rps),
@@ -145,6 +161,12 @@ const ratios = {
   close_per_connection_vs_haproxy: ratio(close.berth_per_connection?.rps, close.haproxy?.rps),
   close_per_request_vs_haproxy: ratio(close.berth_per_request?.rps, close.haproxy?.rps),
   per_connection_rps_vs_nginx: ratio(keepAlive.berth_per_connection?.rps, keepAlive.nginx?.rps),
+};
+const paired_ratios = {
+  per_connection_rps_vs_haproxy: pairedRatio(keepAlive, 'berth_per_connection', 'haproxy'),
+  per_request_rps_vs_haproxy: pairedRatio(keepAlive, 'berth_per_request', 'haproxy'),
+  close_per_connection_vs_haproxy: pairedRatio(close, 'berth_per_connection', 'haproxy'),
+  close_per_request_vs_haproxy: pairedRatio(close, 'berth_per_request', 'haproxy'),
 };
 const atLeast = (value: number | null, goal: number) => (value === null ? null : value >= goal);
 const atMost = (value: number | null, goal: number) => (value === null ? null : value <= goal);
@@ -165,6 +187,7 @@ process.stdout.write(
       ...keepAlive,
       connection_close: close,
       ratios,
+      paired_ratios,
       goals,
       setup: {
         connections,
