@@ -1,9 +1,9 @@
 // berth's edge as `npm run bench:edge` runs it: one process, one route in the given mode to the
 // bench backend, the table in memory (no control plane in the measurement).
 // Usage: node bench-edge-server.js <listen port> <backend port> <per-request|per-connection>
-import { startEdge } from '../edge.js';
-import { MemoryRouteSource } from '../memory-route-source.js';
-import type { RoutingMode } from '../route-table.js';
+import { startEdge } from '../../src/edge/edge.js';
+import { MemoryRouteSource } from '../../src/edge/memory-route-source.js';
+import type { RoutingMode } from '../../src/edge/route-table.js';
 
 const [listen, backend, mode] = process.argv.slice(2);
 const source = new MemoryRouteSource({
