@@ -18,6 +18,7 @@ import { secretDocs, secretRoutes } from './routes/secret-routes.js';
 import { statusDocs, statusRoutes } from './routes/status-routes.js';
 import { LogRelay } from './log-relay.js';
 import { loadDocs, loadRoutes } from './routes/load-routes.js';
+import { edgeTokenDocs, edgeTokenRoutes } from './routes/edge-token-routes.js';
 import { routeTableDocs, routeTableRoutes } from './routes/route-table-routes.js';
 import { scaleDocs, scaleRoutes } from './routes/scale-routes.js';
 import { serviceDocs, serviceRoutes } from './routes/service-routes.js';
@@ -32,7 +33,7 @@ const metaDocs: RouteDoc[] = [
 const JSON_LIMIT = 8 * 2 ** 20;
 
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
-  const docs = [...metaDocs, ...joinTokenDocs, ...agentDocs, ...artifactDocs, ...serviceDocs, ...routeTableDocs, ...scaleDocs, ...loadDocs, ...statusDocs, ...hostDocs, ...secretDocs, ...logDocs];
+  const docs = [...metaDocs, ...joinTokenDocs, ...edgeTokenDocs, ...agentDocs, ...artifactDocs, ...serviceDocs, ...routeTableDocs, ...scaleDocs, ...loadDocs, ...statusDocs, ...hostDocs, ...secretDocs, ...logDocs];
   const openapi = openApiDocument(docs, API_VERSION);
 
   const v1 = new Hono<ApiEnv>();
@@ -52,6 +53,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   v1.route('/', agentRoutes(deps));
   v1.route('/', artifactRoutes(deps));
   v1.route('/', serviceRoutes(deps));
+  v1.route('/', edgeTokenRoutes(deps));
   v1.route('/', routeTableRoutes(deps));
   v1.route('/', scaleRoutes(deps));
   v1.route('/', loadRoutes(deps));

@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<CommandModule[]>> = {
   sim: async () => [(await import('./sim.js')).simCommand],
   admin: async () => [(await import('./admin.js')).adminCommand],
   edge: async () => [(await import('./edge.js')).edgeCommand],
+  'edge-token': async () => [(await import('./edge-token.js')).edgeTokenCommand],
   server: async () => [(await import('./server.js')).serverCommand],
   agent: async () => [(await import('./agent.js')).agentCommand],
   up: async () => [(await import('./up.js')).upCommand],

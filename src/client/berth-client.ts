@@ -10,6 +10,7 @@ import type {
   HeartbeatResponse,
   InstanceSecrets,
 } from '../api/protocol/agent-protocol.js';
+import type { CreateEdgeToken, EdgeToken } from '../api/protocol/edge-token-protocol.js';
 import type { CreateJoinToken, JoinToken } from '../api/protocol/join-token-protocol.js';
 import type {
   CreateRelease,
@@ -68,6 +69,8 @@ export class BerthClient {
   health = (signal?: AbortSignal): Promise<{ ok: boolean; version: string }> => this.#json('GET', '/v1/health', { ...(signal ? { signal } : {}) });
 
   createJoinToken = (body: CreateJoinToken = {}): Promise<JoinToken> => this.#json('POST', '/v1/join-tokens', { body });
+
+  createEdgeToken = (body: CreateEdgeToken = {}): Promise<EdgeToken> => this.#json('POST', '/v1/edge-tokens', { body });
 
   revokeJoinToken = async (id: string): Promise<void> => {
     await this.#send('DELETE', `/v1/join-tokens/${encodeURIComponent(id)}`, {});
