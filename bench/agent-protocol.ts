@@ -6,9 +6,10 @@
 //     line, timed here without berth, paired start by start)
 // and the agent process's RSS idle and with N instances running. Prints one JSON object.
 //   --quick   10 starts and 10 instances instead of 50
-//   BENCH_AGENT_FLAGS='--max-semi-space-size=1'   node flags for the agent process, to try memory settings
+// The agent process runs with the Node flags `berth agent` runs with (src/cli/agent-node-flags.ts).
+//   BENCH_AGENT_FLAGS='--max-semi-space-size=1'   further node flags for the agent process, to try memory settings
 import { fork } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { startTestControlPlane } from '../src/api/control-plane.fixture.js';
 import { freePort } from '../src/agent/port-allocator.js';
 import { packReleaseArchive } from '../src/client/release-archive.js';
+import { AGENT_NODE_FLAGS } from '../src/cli/agent-node-flags.js';
 import { ownStart, summary } from './app-start.js';
 
 const quick = process.argv.includes('--quick');
@@ -41,8 +43,9 @@ async function main(): Promise<void> {
 
   const seen = new Map<string, Message>();
   const waiters = new Map<string, () => void>();
+  const agentFlags = [...AGENT_NODE_FLAGS, ...(process.env.BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean)];
   const child = fork(join(here, 'agent-host.js'), [], {
-    execArgv: ['--expose-gc', ...(process.env.BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean)],
+    execArgv: ['--expose-gc', ...agentFlags],
     env: { ...process.env, BENCH_URL: cp.url, BENCH_TOKEN: token, BENCH_DATA: agentDir },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -62,11 +65,16 @@ async function main(): Promise<void> {
       if (seen.has(key)) done();
       else waiters.set(key, done);
     });
+  // The RSS is read here, from the agent's /proc entry, so it is the agent process's alone; the
+  // agent reports what only it can see (its heap, its private pages) after collecting garbage.
   const memory = async () => {
     seen.delete('memory');
     const answer = next<Extract<Message, { type: 'memory' }>>('memory');
     child.send({ type: 'memory' });
-    return answer;
+    const reported = await answer;
+    const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+    const vmRss = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024;
+    return { ...reported, rss: vmRss };
   };
 
   try {
@@ -107,6 +115,7 @@ async function main(): Promise<void> {
         bench: 'agent',
         driver: 'process',
         memory_enforcement: enrolled.memoryEnforcement,
+        agent_node_flags: agentFlags.join(' '),
         starts: N,
         assignment_to_ready_ms: summary(toReady),
         spawn_to_ready_ms: summary(spawnToReady),
