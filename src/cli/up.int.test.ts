@@ -38,6 +38,9 @@ describe('berth up, end to end', () => {
     expect(box.log).toContain('release 1 is live');
     const first = await until('v1 through the edge', async () => ((await get()).body.startsWith('v1 ') ? true : undefined));
     expect(first).toBe(true);
+    // status --json names the URL through this edge
+    const status = (await berthJson(['status'])) as { services: { name: string; url: string | null }[] };
+    expect(status.services.find((s) => s.name === 'hello')?.url).toBe(`http://hello.localhost:${box.edgePort}/`);
 
     // ---- scale 1 → 3 by changing replicas in berth.yaml; every instance serves ----
     writeFileSync(join(app, 'berth.yaml'), berthYaml(3));

@@ -2,7 +2,7 @@
 // on embedded PGlite, a local agent (enrolled once, its own data directory) and the edge — then
 // deploys the file and says where everything is. Ctrl-C stops it all, instances included; the
 // next `berth up` on the same data directory brings back the same services and releases.
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -111,6 +111,9 @@ async function up(options: UpOptions): Promise<void> {
     stops.push(() => edge.close());
     const edgeHost = edgeListen.host === '0.0.0.0' || edgeListen.host === '::' ? '127.0.0.1' : edgeListen.host;
     const edgeUrl = `http://${edgeHost.includes(':') ? `[${edgeHost}]` : edgeHost}:${edge.port}`;
+    // `berth status --json` gives each HTTP service's URL through this edge; gone again when up stops.
+    await writeFile(join(data, 'edge-url'), `${edgeUrl}\n`, { mode: 0o644 });
+    stops.push(() => rm(join(data, 'edge-url'), { force: true }));
 
     let results: DeployedService[] = [];
     const routes = new Map<string, string>();
