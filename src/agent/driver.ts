@@ -66,9 +66,14 @@ export interface DriverCapabilities {
   readonly adoption: boolean;
 }
 
+export interface TailOptions {
+  /** epoch ms: only lines written since, to about a second (older lines when the log predates what tells their times) */
+  readonly since?: number;
+}
+
 export interface InstanceLogs {
   /** the last `lines` lines of stdout and stderr, oldest first, reaching into rotated files */
-  tail(lines: number): Promise<string[]>;
+  tail(lines: number, options?: TailOptions): Promise<string[]>;
   /** lines as they are written, from now on, until `signal` aborts */
   follow(signal?: AbortSignal): AsyncIterable<string>;
 }

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import { appendFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InstanceLog } from './instance-log.js';
+import { compact } from './log-marks.js';
 
 describe('InstanceLog', () => {
   let dir: string;
@@ -34,7 +35,7 @@ describe('InstanceLog', () => {
       await appendFile(log.path, `round ${i} ${'x'.repeat(20)}\n`);
       await log.rotate();
     }
-    expect((await readdir(dir)).sort()).toEqual(['output.log', 'output.log.1', 'output.log.2']);
+    expect((await readdir(dir)).sort()).toEqual(['output.log', 'output.log.1', 'output.log.2', 'output.log.marks']);
     expect((await stat(log.path)).size).toBe(0);
     expect(await log.tail(5)).toEqual([`round 3 ${'x'.repeat(20)}`, `round 4 ${'x'.repeat(20)}`]);
   });
@@ -43,6 +44,89 @@ describe('InstanceLog', () => {
     const log = new InstanceLog(join(dir, 'output.log'), { maxBytes: 1000, files: 2 });
     await appendFile(log.path, 'short\n');
     expect(await log.rotate()).toBe(false);
+  });
+
+  describe('since', () => {
+    // a size check every "second" of a fake clock
+    const clocked = (rotation = { maxBytes: 1000, files: 2 }) => {
+      let now = 1_000_000;
+      const log = new InstanceLog(join(dir, 'output.log'), rotation, 100, () => now);
+      const at = async (time: number, text?: string) => {
+        if (text !== undefined) await appendFile(log.path, text);
+        now = time;
+        await log.rotate();
+      };
+      return { log, at };
+    };
+
+    it('keeps only the lines written since, marking the size at each check where it changed', async () => {
+      const { log, at } = clocked();
+      await at(1_001_000, lines(1, 3).join('\n') + '\n');
+      await at(1_002_000); // unchanged: no mark
+      await at(1_003_000, lines(4, 5).join('\n') + '\n');
+      await at(1_004_000, 'line 6\n');
+      const marks = (await readFile(`${log.path}.marks`, 'utf8')).trim().split('\n');
+      expect(marks).toEqual(['1001000 0 21', '1003000 0 35', '1004000 0 42']);
+      // lines 4 and 5 were written after the check at 1_002_000 (which saw 21 bytes)
+      expect(await log.tail(100, { since: 1_002_500 })).toEqual(lines(4, 6));
+      expect(await log.tail(100, { since: 1_003_000 })).toEqual(lines(6, 6));
+      expect(await log.tail(1, { since: 1_002_500 })).toEqual(lines(6, 6));
+      expect(await log.tail(100, { since: 1_005_000 })).toEqual([]);
+      // before the first mark: the lines written before it are included (their times are unknown)
+      expect(await log.tail(100, { since: 1_000_500 })).toEqual(lines(1, 6));
+    });
+
+    it('starts at the whole line when a check saw half of it', async () => {
+      const { log, at } = clocked();
+      await at(1_001_000, 'line 1\nline 2 fir');
+      await at(1_002_000, 'st half\nline 3\n');
+      expect(await log.tail(100, { since: 1_001_500 })).toEqual(['line 2 first half', 'line 3']);
+    });
+
+    it('follows its marks across rotations, and forgets those of rotated-away files', async () => {
+      const { log, at } = clocked({ maxBytes: 50, files: 2 });
+      const round = (r: number) => Array.from({ length: 4 }, (_, i) => `r${r} ${i}`).join('\n') + '\n'; // 20 bytes
+      for (let r = 1; r <= 9; r++) await at(1_000_000 + r * 1000, round(r)); // rotates after r3, r6, r9: r1..r3 are gone
+      expect((await readdir(dir)).sort()).toEqual(['output.log', 'output.log.1', 'output.log.2', 'output.log.marks']);
+      const all = await log.tail(1000);
+      expect(all).toHaveLength(6 * 4);
+      // since after the check that saw r4: r5 on, reaching into `.2` (r4..r6), then `.1` (r7..r9)
+      expect(await log.tail(1000, { since: 1_004_500 })).toEqual(all.slice(4));
+      // since after the rotation at r9: nothing newer
+      expect(await log.tail(1000, { since: 1_009_500 })).toEqual([]);
+      await at(1_010_000, round(10));
+      expect(await log.tail(1000, { since: 1_009_500 })).toEqual(['r10 0', 'r10 1', 'r10 2', 'r10 3']);
+      // r4..r6 go too, with their marks: a since before every kept mark takes every kept line
+      for (let r = 11; r <= 12; r++) await at(1_000_000 + r * 1000, round(r)); // rotates after r12
+      const marks = await readFile(`${log.path}.marks`, 'utf8');
+      expect(marks.split('\n').filter((l) => ['0', '1'].includes(l.split(' ')[1]!))).toEqual([]);
+      expect(await log.tail(1000, { since: 1_001_500 })).toEqual(await log.tail(1000));
+    });
+
+    it('keeps its marks over an agent restart (a fresh InstanceLog reads them back)', async () => {
+      const { at } = clocked({ maxBytes: 50, files: 2 });
+      await at(1_001_000, 'a\n'.repeat(30));
+      await at(1_002_000, 'b\n'.repeat(5));
+      const again = new InstanceLog(join(dir, 'output.log'), { maxBytes: 50, files: 2 }, 100, () => 1_003_000);
+      await appendFile(again.path, 'c\n');
+      await again.rotate();
+      expect(await again.tail(100, { since: 1_001_500 })).toEqual([...'bbbbb'.split(''), 'c']);
+      await again.remove();
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('thins marks older than a day to one an hour, and drops those of generations no longer kept', () => {
+      const hour = 3_600_000;
+      const marks = [
+        { time: 0, generation: 0, offset: 1 },
+        { time: 1, generation: 1, offset: 0 },
+        { time: 2, generation: 1, offset: 5 },
+        { time: hour, generation: 1, offset: 9 },
+        { time: 30 * hour, generation: 2, offset: 0 },
+        { time: 30 * hour + 1, generation: 2, offset: 3 },
+      ];
+      expect(compact(marks, 3, 2, 30 * hour + 2)).toEqual([marks[1], marks[3], marks[4], marks[5]]);
+    });
   });
 
   it('follows a process writing through rotations in order, losing at most what the copy-truncate instant drops', async () => {

@@ -10,10 +10,14 @@
 // The agent checks sizes on a timer (a file passes maxBytes by what is written between checks)
 // and not at all while no agent runs. A follower reads on from the rotated copy, so it loses
 // nothing unless it falls more than `files` rotations behind.
+//
+// Lines carry no times, so each size check also marks the size (log-marks.ts): `tail(n, {since})`
+// starts at the last mark at or before `since`, about a second early at most.
 import { appendFileSync, closeSync, fstatSync, openSync, readSync, truncateSync } from 'node:fs';
-import { copyFile, open, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { copyFile, open, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import type { InstanceLogs } from './driver.js';
+import type { InstanceLogs, TailOptions } from './driver.js';
+import { LogMarks } from './log-marks.js';
 
 export interface LogRotation {
   /** size at which the file is rotated */
@@ -62,11 +66,16 @@ function nap(path: string, ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export class InstanceLog implements InstanceLogs {
+  readonly #marks: LogMarks;
+
   constructor(
     readonly path: string,
     private readonly rotation: LogRotation = DEFAULT_LOG_ROTATION,
     private readonly followPoll = 100,
-  ) {}
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.#marks = new LogMarks(`${path}.marks`, rotation.files);
+  }
 
   /** A descriptor for the child's stdout and stderr; the caller closes its copy after spawning. */
   openForChild(): number {
@@ -78,7 +87,7 @@ export class InstanceLog implements InstanceLogs {
     return [this.path, ...Array.from({ length: this.rotation.files }, (_, i) => `${this.path}.${i + 1}`)];
   }
 
-  /** Copy-truncates the file when it passed maxBytes; true when it did. */
+  /** The size check: marks the size for `since`, and copy-truncates the file when it passed maxBytes; true when it did. */
   async rotate(): Promise<boolean> {
     const rotated = await exclusive(this.path, () => this.#rotate());
     if (rotated) for (const wake of [...(napping.get(this.path) ?? [])]) wake();
@@ -87,9 +96,12 @@ export class InstanceLog implements InstanceLogs {
 
   async #rotate(): Promise<boolean> {
     const size = await sizeOf(this.path);
-    if (size === undefined || size <= this.rotation.maxBytes) return false;
+    if (size === undefined) return false;
+    await this.#marks.observe(size, this.clock());
+    if (size <= this.rotation.maxBytes) return false;
     if (this.rotation.files === 0) {
       await truncate(this.path, 0);
+      await this.#marks.rotated(this.clock());
       return true;
     }
     for (let i = this.rotation.files - 1; i >= 1; i--) await rename(`${this.path}.${i}`, `${this.path}.${i + 1}`).catch(ignoreMissing);
@@ -101,21 +113,31 @@ export class InstanceLog implements InstanceLogs {
     const late = readTailSync(this.path, copied);
     truncateSync(this.path, 0);
     if (late.length > 0) appendFileSync(first, late);
+    await this.#marks.rotated(this.clock());
     return true;
   }
 
-  async tail(lines: number): Promise<string[]> {
-    if (lines <= 0) return [];
+  /** Takes its turn with rotation, so the marks and the files it reads agree. */
+  tail(lines: number, options: TailOptions = {}): Promise<string[]> {
+    if (lines <= 0) return Promise.resolve([]);
+    return exclusive(this.path, () => this.#tail(lines, options.since));
+  }
+
+  async #tail(lines: number, since: number | undefined): Promise<string[]> {
+    const floor = since === undefined ? undefined : await this.#marks.floor(since);
     const chunks: Buffer[] = [];
     let newlines = 0;
-    // newest file first, each read backwards, so every chunk read is older than the ones held
-    for (const file of this.files) {
+    // newest file first, each read backwards, so every chunk read is older than the ones held;
+    // with a floor, no further back than the start of the line holding it
+    for (const [back, file] of this.files.entries()) {
+      if (floor !== undefined && back > floor.back) break;
       const handle = await open(file, 'r').catch(() => undefined);
       if (handle === undefined) continue;
       try {
+        const low = floor?.back === back ? await lineStart(handle, floor.offset) : 0;
         let position = (await handle.stat()).size;
-        while (position > 0 && newlines <= lines) {
-          const length = Math.min(CHUNK, position);
+        while (position > low && newlines <= lines) {
+          const length = Math.min(CHUNK, position - low);
           position -= length;
           const chunk = Buffer.alloc(length);
           await handle.read(chunk, 0, length, position);
@@ -174,6 +196,7 @@ export class InstanceLog implements InstanceLogs {
 
   async remove(): Promise<void> {
     for (const file of this.files) await unlink(file).catch(ignoreMissing);
+    await this.#marks.remove();
   }
 }
 
@@ -187,6 +210,20 @@ async function sizeOf(path: string): Promise<number | undefined> {
 
 async function inodeOf(path: string): Promise<number | undefined> {
   return (await stat(path).catch(() => undefined))?.ino;
+}
+
+/** Where the line holding byte `offset - 1` begins: `offset` itself when a newline ends there. */
+async function lineStart(handle: FileHandle, offset: number): Promise<number> {
+  let end = Math.min(offset, (await handle.stat()).size);
+  while (end > 0) {
+    const length = Math.min(CHUNK, end);
+    const chunk = Buffer.alloc(length);
+    await handle.read(chunk, 0, length, end - length);
+    const newline = chunk.lastIndexOf(0x0a);
+    if (newline >= 0) return end - length + newline + 1;
+    end -= length;
+  }
+  return 0;
 }
 
 async function readRange(path: string, from: number, to: number): Promise<Buffer> {

@@ -58,7 +58,7 @@ export class LogResponder {
       return;
     }
     const logs = this.driver.logs(request.instance);
-    const tail = await logs.tail(request.tail);
+    const tail = await logs.tail(request.tail, { since: request.since });
     for (let i = 0; i < tail.length || i === 0; i += MAX_BATCH) {
       const last = i + MAX_BATCH >= tail.length;
       if (!(await post(tail.slice(i, i + MAX_BATCH), last && !request.follow))) return;

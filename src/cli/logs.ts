@@ -28,7 +28,7 @@ export const logsCommand: CommandModule = (program: Command) => {
       .argument('<service>')
       .option('--instance <id>', 'one instance only')
       .option('-f, --follow', 'keep printing new lines until Ctrl-C')
-      .option('--since <duration>', 'lines of the last 10m, 1h, … (carried to the agent, which does not filter by time yet: see README)')
+      .option('--since <duration>', 'only lines written in the last 10m, 1h, … (to about a second)')
       .option('--tail <lines>', 'lines per instance to start with', '100')
       .option('--json', 'print NDJSON: {instance, line} or {instance, error} per line'),
   ).action(async (service: string, options: Options) => {

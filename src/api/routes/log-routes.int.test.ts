@@ -1,6 +1,6 @@
 // Logs and secrets end to end with a real agent and the process driver: the control plane reads
 // instance logs through the agent's log-request poll (tail and follow, merged with an instance
-// prefix), and a secret set through the API reaches the app while appearing in no listing, event,
+// prefix, since applied), and a secret set through the API reaches the app while appearing in no listing, event,
 // server log or instance log.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -117,6 +117,19 @@ describe('logs and secrets through a real agent', () => {
     await eventually('the followed line', async () => seen.some((e) => 'line' in e && e.line === 'request /followed-1'));
     stop.abort();
     await following;
+  }, 60_000);
+
+  it('applies since: the tail keeps only what was written since, to about a second', async () => {
+    const port = await readyPort(1);
+    await sleep(3_000); // size checks (every second) mark what was written before
+    await fetch(`http://127.0.0.1:${port}/since-probe`).then((r) => r.text());
+    const entries = await eventually('the probe line', async () => {
+      const got = await collect({ tail: 100, since: '2s' });
+      return got.some((e) => 'line' in e && e.line === 'request /since-probe') ? got : undefined;
+    });
+    expect(entries.filter((e) => 'line' in e && e.line.startsWith('boot '))).toEqual([]);
+    expect(entries.filter((e) => 'line' in e && e.line === 'request /followed-1')).toEqual([]);
+    expect((await collect({ tail: 100 })).some((e) => 'line' in e && e.line.startsWith('boot '))).toBe(true);
   }, 60_000);
 
   it('delivers a set secret to the app, rolling the service, and never shows its value', async () => {
