@@ -69,7 +69,7 @@ describe('logs and secrets through a real agent', () => {
     const { digest, archive } = await packReleaseArchive(appDir);
     await cp.admin.putArtifact(digest, archive);
     await cp.createService('app', { run: 'node server.mjs', http: { host: 'app.localhost' }, health: { ready: { type: 'http', path: '/healthz', interval: '200ms', timeout: '100ms' } }, stop: { grace: '2s' }, deploy: { minHealthy: '0s' } }, digest);
-    await cp.store.append('service-app', [{ type: 'RolloutStarted', data: { release: 1, previous: null } }], { expectedVersion: 2 });
+    await cp.store.append('service-app', [{ type: 'RolloutStarted', data: { release: 1, previous: null } }], { expectedVersion: 'any' });
     driver = await ProcessDriver.open({ dataDir: agentDir, memoryEnforcement: 'none' });
     agent = await Agent.start({
       controlPlane: cp.url,
