@@ -9,6 +9,7 @@ import { detectCgroups, openCgroup, type EnforcementPreference } from '../../cgr
 import { DEFAULT_LOG_ROTATION, InstanceLog, type LogRotation } from '../../instance-log.js';
 import { validateInstanceSpec, type InstanceSpec } from '../../instance-spec.js';
 import { isSameProcess, readBootId, readProcessTable, type ProcStat } from '../../proc-stat.js';
+import { lockDataDir } from '../../data-dir-lock.js';
 import { instanceDir, readRecord, recordedIds } from './instance-record.js';
 import { ProcessInstance, type InstanceContext } from './process-instance.js';
 
@@ -36,6 +37,7 @@ export class ProcessDriver implements Driver {
   readonly #listeners = new Set<(status: InstanceStatus) => void>();
   readonly #timers: NodeJS.Timeout[] = [];
   #adoption: AdoptionReport = { adopted: [], exited: [], unreadable: [] };
+  #unlock: () => Promise<void> = async () => {};
   #table: { at: number; table: Promise<ProcStat[]> } | undefined;
 
   private constructor(
@@ -61,6 +63,7 @@ export class ProcessDriver implements Driver {
       await readBootId(),
     );
     await mkdir(join(options.dataDir, 'instances'), { recursive: true, mode: 0o700 });
+    driver.#unlock = await lockDataDir(options.dataDir);
     driver.#adoption = await driver.#adopt();
     driver.#every(driver.options.logCheckInterval, () => driver.#rotateLogs());
     if (cgroups === undefined) driver.#every(driver.options.rssWatchInterval, () => driver.#watchMemory());
@@ -153,6 +156,7 @@ export class ProcessDriver implements Driver {
     for (const instance of this.#instances.values()) instance.detach();
     await Promise.all([...this.#instances.values()].map((i) => i.settled()));
     this.#listeners.clear();
+    await this.#unlock();
   }
 
   #instance(id: string): ProcessInstance {
