@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { haproxyConfig, nginxConfig } from './proxy-configs.js';
 import { runWrk, type LoadResult } from './wrk.js';
+import { freePort } from '../../src/agent/port-allocator.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,14 +41,6 @@ function require(binary: string): void {
     process.stderr.write(`bench:edge needs ${binary}; on Debian: apt-get install -y nginx haproxy wrk\n`);
     process.exit(1);
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function waitForPort(port: number, child: ChildProcess, name: string): Promise<void> {

@@ -5,6 +5,8 @@ import { edgeRequest, patternBytes, startEchoInstance, type EchoAnswer, type Ech
 import { startEdge, type RunningEdge } from './edge.js';
 import { MemoryRouteSource } from './memory-route-source.js';
 import type { RouteTableDocument, RoutingMode } from './route-table.js';
+// a free port is one nothing listens on: connecting to it is refused
+import { freePort as refusedPort } from '../agent/port-allocator.js';
 
 const SEED = 'edge-proxy-int';
 
@@ -24,15 +26,6 @@ const entries = (list: EchoInstance[]) => list.map((i) => ({ id: i.id, address: 
 export async function until(condition: () => boolean): Promise<void> {
   for (let n = 0; n < 1_000 && !condition(); n++) await new Promise((resolve) => setTimeout(resolve, 5));
   if (!condition()) throw new Error('condition not met within 5 s');
-}
-
-/** A port nothing listens on: connecting to it is refused. */
-async function refusedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Sends raw bytes on one connection and collects what comes back until `done` says so. */

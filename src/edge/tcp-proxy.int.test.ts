@@ -2,6 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdge, type RunningEdge } from './edge.js';
 import { MemoryRouteSource } from './memory-route-source.js';
+import { freePort } from '../agent/port-allocator.js';
 
 const SEED = 'edge-tcp';
 
@@ -13,14 +14,6 @@ async function startTcpInstance(id: string): Promise<{ server: net.Server; port:
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as net.AddressInfo).port };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function talk(port: number, text: string): Promise<string> {
