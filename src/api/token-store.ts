@@ -84,9 +84,18 @@ export class TokenStore {
     return principal;
   }
 
-  async revoke(id: string): Promise<void> {
-    await this.db.query('UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
+  /**
+   * Revokes a token; with `scope`, only a token of that scope, so a route for one kind of token
+   * cannot revoke another kind (an admin's own token through DELETE /v1/join-tokens/{id}).
+   * False when no such token exists (revoking twice is not an error).
+   */
+  async revoke(id: string, scope?: Scope): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>('UPDATE tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND ($2::text IS NULL OR scope = $2) RETURNING id', [
+      id,
+      scope ?? null,
+    ]);
     for (const [hash, entry] of this.#cache) if (entry.principal.tokenId === id) this.#cache.delete(hash);
+    return rows.length > 0;
   }
 
   /** Revokes every credential of a host (decommission). */

@@ -37,6 +37,22 @@ describe('berth edge-token', () => {
     expect(run.stderr).toContain(`berth edge --control-plane ${cp.url}`);
   });
 
+  it('revokes an edge token only through its own route, and says when there is none', async () => {
+    const minted = JSON.parse((await runBerth('edge-token', '--json', '--data', cp.dataDir)).stdout) as { id: string; token: string };
+    const join = await cp.admin.createJoinToken({});
+    // the join-token route cannot revoke an edge token, nor the edge-token route the admin's own
+    expect((await call(cp, 'DELETE', `/v1/join-tokens/${minted.id}`, cp.adminToken)).status).toBe(404);
+    const adminId = (await cp.tokens.verify(cp.adminToken))?.tokenId;
+    expect(adminId).toBeDefined();
+    expect((await call(cp, 'DELETE', `/v1/edge-tokens/${adminId}`, cp.adminToken)).status).toBe(404);
+    expect((await call(cp, 'DELETE', `/v1/edge-tokens/${join.id}`, cp.adminToken)).status).toBe(404);
+    expect((await call(cp, 'GET', '/v1/edge/routes', minted.token)).status).toBe(200);
+
+    expect((await call(cp, 'DELETE', `/v1/edge-tokens/${minted.id}`, cp.adminToken)).status).toBe(204);
+    expect((await call(cp, 'GET', '/v1/edge/routes', minted.token)).status).toBe(401);
+    expect((await call(cp, 'DELETE', '/v1/edge-tokens/nope', cp.adminToken)).status).toBe(404);
+  });
+
   it('refuses a name that is too long, naming the field', async () => {
     const response = await call(cp, 'POST', '/v1/edge-tokens', cp.adminToken, { name: 'x'.repeat(200) });
     expect(response.status).toBe(400);

@@ -1,6 +1,7 @@
 // `POST /v1/edge-tokens`: an admin mints the `edge`-scoped token a standalone edge runs with
 // (`berth edge --token`). It can read route tables, report load and wake services, nothing else.
 import { Hono } from 'hono';
+import { NotFoundError } from '../../core/errors.js';
 import type { ApiDeps } from '../api-deps.js';
 import type { ApiEnv } from '../api-env.js';
 import { authenticate } from '../authenticate.js';
@@ -24,7 +25,8 @@ export function edgeTokenRoutes({ tokens }: ApiDeps): Hono<ApiEnv> {
     return c.json({ id: issued.id, token: issued.token, name } satisfies EdgeToken, 201);
   });
   app.delete('/edge-tokens/:id', async (c) => {
-    await tokens.revoke(c.req.param('id'));
+    const id = c.req.param('id');
+    if (!(await tokens.revoke(id, 'edge'))) throw new NotFoundError(`no edge token ${JSON.stringify(id)}; the id is the one its creation returned`);
     return c.body(null, 204);
   });
   return app;

@@ -1,6 +1,7 @@
 // `POST /v1/join-tokens`: an admin mints a token a new host enrolls with (`berth agent --token`).
 // A join token enrolls any number of hosts until it expires or is revoked; it can do nothing else.
 import { Hono } from 'hono';
+import { NotFoundError } from '../../core/errors.js';
 import type { ApiDeps } from '../api-deps.js';
 import type { ApiEnv } from '../api-env.js';
 import { authenticate } from '../authenticate.js';
@@ -24,7 +25,8 @@ export function joinTokenRoutes({ tokens, now }: ApiDeps): Hono<ApiEnv> {
     return c.json({ id: issued.id, token: issued.token, expiresAt: expiresAt.toISOString() } satisfies JoinToken, 201);
   });
   app.delete('/join-tokens/:id', async (c) => {
-    await tokens.revoke(c.req.param('id'));
+    const id = c.req.param('id');
+    if (!(await tokens.revoke(id, 'join'))) throw new NotFoundError(`no join token ${JSON.stringify(id)}; the id is the one its creation returned`);
     return c.body(null, 204);
   });
   return app;
