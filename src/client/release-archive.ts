@@ -8,11 +8,17 @@ import { create } from 'tar';
 /** Never part of a release: version control, berth's own data. */
 const SKIP = new Set(['.git', '.berth', '.DS_Store']);
 
+/**
+ * `.env` files hold secrets in clear (`berth secrets set --from-file .env` reads them): packed,
+ * they would reach the artifact store and every agent, past the sealed vault.
+ */
+const isEnvFile = (name: string): boolean => name === '.env' || name.startsWith('.env.');
+
 async function files(root: string, dir = root): Promise<string[]> {
   const out: string[] = [];
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
-    if (SKIP.has(entry.name)) continue;
+    if (SKIP.has(entry.name) || isEnvFile(entry.name)) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(relative(root, path) + '/', ...(await files(root, path)));
     else if (entry.isFile() || entry.isSymbolicLink()) out.push(relative(root, path));
