@@ -18,7 +18,7 @@ import { HostUsageMeter } from './host-usage.js';
 import { LogResponder } from './log-responder.js';
 import type { InstanceSpec } from './instance-spec.js';
 import { PortAllocator } from './port-allocator.js';
-import { ReconnectBackoff } from './reconnect-backoff.js';
+import { ReconnectBackoff } from '../core/reconnect-backoff.js';
 
 export const AGENT_VERSION = '0.1.0';
 

@@ -8,7 +8,7 @@ import { MAX_BATCH } from '../api/protocol/log-limits.js';
 import type { LogRequest } from '../api/protocol/log-protocol.js';
 import type { BerthClient } from '../client/berth-client.js';
 import type { Driver } from './driver.js';
-import { ReconnectBackoff } from './reconnect-backoff.js';
+import { ReconnectBackoff } from '../core/reconnect-backoff.js';
 
 const FLUSH_MS = 200;
 

@@ -8,6 +8,7 @@ import { DEFAULT_ACTIVATOR_QUEUE, type RouteTableDocument } from '../edge/route-
 import type { ScaleSpec } from '../spec/scale.js';
 import type { ServiceSpec } from '../spec/service.js';
 import type { EventStore } from '../store/event-store.js';
+import { occupiesHost } from '../reconcile/observed-state.js';
 import { followLog } from '../store/follow-log.js';
 import { waitForNews } from './long-poll.js';
 import type { ObservedFleet } from './observed-fleet.js';
@@ -39,9 +40,6 @@ const PLACEMENTS = `SELECT i.id, i.service_id, i.host_id, h.address, h.status AS
   WHERE i.stop_requested_at IS NULL OR i.stop_requested_at > now() - interval '1 day'
   ORDER BY i.id`;
 
-/** States in which an instance still answers on its port (or soon will). */
-const RUNNING = new Set(['starting', 'ready', 'unhealthy', 'restarting']);
-
 export async function buildRouteTable(store: EventStore, fleet: Pick<ObservedFleet, 'host'>): Promise<Omit<RouteTableDocument, 'version'>> {
   const services = await store.driver.query<ServiceRow>(SERVICES);
   const placements = await store.driver.query<PlacementRow>(PLACEMENTS);
@@ -50,7 +48,7 @@ export async function buildRouteTable(store: EventStore, fleet: Pick<ObservedFle
     // A lost host's instances are unreachable; a decommissioned one has none left.
     if (p.host_status !== 'active') continue;
     const observed = fleet.host(p.host_id)?.instances.find((i) => i.id === p.id);
-    if (observed === undefined || !RUNNING.has(observed.state) || observed.port === undefined) continue;
+    if (observed === undefined || !occupiesHost(observed) || observed.port === undefined) continue;
     const list = byService.get(p.service_id) ?? [];
     list.push({ id: p.id, address: p.address, port: observed.port, ready: observed.state === 'ready', draining: p.stop_requested });
     byService.set(p.service_id, list);

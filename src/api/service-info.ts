@@ -2,6 +2,7 @@
 // last reported of each instance, and the control loops' last word. Never a secret value: a
 // release lists the names of its secrets only.
 import type { ControlLoops } from '../reconcile/control-loops.js';
+import { occupiesHost } from '../reconcile/observed-state.js';
 import type { ReleaseRow } from '../store/projections/releases.js';
 import type { ServiceRow } from '../store/projections/services.js';
 import type { SqlExecutor } from '../store/sql-driver.js';
@@ -45,7 +46,7 @@ function instanceInfo(row: InstanceRow, fleet: ObservedFleet): ServiceInstance |
   const observed = fleet.host(row.host_id)?.instances.find((i) => i.id === row.id);
   const stopRequestedAt = isoOrNull(row.stop_requested_at);
   // Asked to stop and no longer reported (or reported as done): nothing left to show.
-  if (stopRequestedAt !== null && (observed === undefined || !['starting', 'ready', 'unhealthy', 'restarting'].includes(observed.state))) return undefined;
+  if (stopRequestedAt !== null && (observed === undefined || !occupiesHost(observed))) return undefined;
   return {
     id: row.id,
     host: row.host_id,

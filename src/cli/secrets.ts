@@ -10,6 +10,7 @@ import { connect, withConnectOptions, type ConnectOptions } from './connect.js';
 import type { CommandModule } from './main.js';
 import { watchRollout } from './rollout-watch.js';
 import { formatAge, formatTable } from './table.js';
+import { ENV_NAME } from '../spec/names.js';
 
 interface Options extends ConnectOptions {
   json?: boolean;
@@ -17,7 +18,6 @@ interface Options extends ConnectOptions {
   fromFile?: string;
 }
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `KEY=VALUE` pairs; the value may hold `=`. Errors name the pair by its key only, never its value. */
 export function parsePairs(pairs: readonly string[], where: string): Record<string, string> {
@@ -27,7 +27,7 @@ export function parsePairs(pairs: readonly string[], where: string): Record<stri
     const name = pair.slice(0, eq);
     // Without "=" the text may be a value pasted alone: it is not echoed even when it looks like a name.
     if (eq < 0) throw new ValidationError(`${where} ${i + 1}: no "="; write NAME=value`);
-    if (!NAME.test(name)) throw new ValidationError(`${where} ${i + 1}: ${JSON.stringify(name)} is not an environment variable name; write e.g. DATABASE_URL=…`);
+    if (!ENV_NAME.test(name)) throw new ValidationError(`${where} ${i + 1}: ${JSON.stringify(name)} is not an environment variable name; write e.g. DATABASE_URL=…`);
     if (name in secrets) throw new ValidationError(`${where} ${i + 1}: ${name} is given twice; keep one`);
     secrets[name] = pair.slice(eq + 1);
   });

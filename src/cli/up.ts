@@ -15,6 +15,7 @@ import { BerthClient } from '../client/berth-client.js';
 import { HttpControlPlane } from '../edge/control-plane-link.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
 import { PollRouteSource } from '../edge/poll-route-source.js';
+import { occupiesHost } from '../reconcile/observed-state.js';
 import { openEventStore } from '../store/open-store.js';
 import { deployFailed, deployFile, formatRolloutSummary, type DeployedService } from './deploy.js';
 import type { CommandModule } from './main.js';
@@ -33,7 +34,7 @@ const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
 /** Every instance the local agent runs is stopped with `up`: one box owns its processes. */
 async function stopInstances(driver: ProcessDriver): Promise<number> {
-  const running = driver.list().filter((s) => ['starting', 'ready', 'unhealthy', 'restarting'].includes(s.state));
+  const running = driver.list().filter(occupiesHost);
   await Promise.allSettled(running.map((s) => driver.stop(s.id)));
   return running.length;
 }

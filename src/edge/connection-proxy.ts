@@ -191,7 +191,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   /** Picks an instance for the route and sends the request, or suspends it until it can go. */
   private repin(route: HttpRoute, head: MessageHead, end: number): void {
     const service = route.service;
-    const unit: LoadUnit = route.mode === 'per-request' ? 'request' : 'connection';
+    // the service's own counting unit, so admit() and load() count the same thing
+    const unit: LoadUnit = service.defaultUnit;
     const affinity = route.entry.affinity === undefined ? NO_AFFINITY : affinityKey(route.entry.affinity, (name) => headerValue(head.raw, name), this.address, false);
     this.unpin();
     // one retry per request, not per connection

@@ -2,6 +2,8 @@
 // answered with a table as soon as the control plane's differs from <version> (204 after ~30 s
 // without a change). The edge keeps serving its last table while the control plane is away,
 // retries with capped exponential backoff, and keeps the table on disk for a restart.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ReconnectBackoff } from '../core/reconnect-backoff.js';
 import { seededRandom, type Random } from '../core/random.js';
 import type { HttpControlPlane } from './control-plane-link.js';
 import { loadRouteTable, saveRouteTable } from './route-table-file.js';
@@ -26,15 +28,15 @@ export class PollRouteSource implements RouteSource {
   private version = -1;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
-  private readonly random: Random;
-  /** failures in a row, for the backoff and for logging an outage once */
-  private failures = 0;
+  /** counts failures in a row, for the wait and for logging an outage once */
+  private readonly backoff: ReconnectBackoff;
 
   constructor(
     private readonly controlPlane: HttpControlPlane,
     private readonly options: PollOptions = {},
   ) {
-    this.random = options.random ?? seededRandom(Date.now());
+    const random = options.random ?? seededRandom(Date.now());
+    this.backoff = new ReconnectBackoff(options.minBackoffMs ?? 250, options.maxBackoffMs ?? 10_000, () => random.next());
   }
 
   start(onTable: (table: RouteTable) => void): void {
@@ -64,39 +66,22 @@ export class PollRouteSource implements RouteSource {
     while (!this.stopped) {
       try {
         const table = await this.poll();
-        if (this.failures > 0) this.log(`control plane reachable again after ${this.failures} failed polls`);
-        this.failures = 0;
+        if (this.backoff.failures > 0) this.log(`control plane reachable again after ${this.backoff.failures} failed polls`);
+        this.backoff.reset();
         if (table === undefined) continue;
         this.version = table.version;
         onTable(table);
         if (dir !== undefined) await saveRouteTable(dir, table).catch((error: unknown) => this.log(`could not save the route table in ${dir}: ${(error as Error).message}`));
       } catch (error) {
         if (this.stopped) break;
-        this.failures++;
-        if (this.failures === 1 || this.failures % 20 === 0) {
+        const wait = this.backoff.next();
+        if (this.backoff.failures === 1 || this.backoff.failures % 20 === 0) {
           this.log(`route table poll failed (${(error as Error).message}); keeping table version ${this.version} and retrying`);
         }
-        await this.sleep(this.backoff());
+        // the abort ends the wait at once (and leaves no listener behind on the signal)
+        await sleep(wait, undefined, { signal: this.abort.signal }).catch(() => undefined);
       }
     }
-  }
-
-  /** Full jitter (AWS's "exponential backoff and jitter"), so edges do not return in step. */
-  private backoff(): number {
-    const min = this.options.minBackoffMs ?? 250;
-    const max = this.options.maxBackoffMs ?? 10_000;
-    const ceiling = Math.min(max, min * 2 ** Math.min(this.failures, 20));
-    return min + this.random.next() * (ceiling - min);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
   }
 
   private async poll(): Promise<RouteTable | undefined> {

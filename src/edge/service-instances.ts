@@ -217,8 +217,9 @@ export class ServiceInstances implements CandidateView<RoutedInstance> {
 
   /** A connection to the instance could not be made or broke before an answer. */
   failed(instance: RoutedInstance): void {
-    const ejectedNow = this.items.filter((i) => i.outlier.ejectedUntil > this.now()).length;
-    recordFailure(instance.outlier, this.outlierPolicy, this.now(), ejectedNow, this.items.length);
+    const now = this.now();
+    const ejectedNow = this.items.filter((i) => i.outlier.ejectedUntil > now).length;
+    recordFailure(instance.outlier, this.outlierPolicy, now, ejectedNow, this.items.length);
   }
 
   private settled(instance: RoutedInstance): void {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { quote } from './issue-message.js';
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function dnsLabelProblem(name: string, what: string): string {
   const suggestion = name

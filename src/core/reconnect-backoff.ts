@@ -1,4 +1,4 @@
-// Waits between attempts to reach the control plane: doubling from 250 ms to 10 s, with full
+// Waits between attempts to reach the control plane (agents, edges): doubling from 250 ms to 10 s, with
 // jitter so a fleet of agents coming back after an outage does not arrive in lockstep.
 export class ReconnectBackoff {
   failures = 0;
