@@ -16,8 +16,9 @@ export interface Decider<Command, State, E> {
 export const fold = <State, E>(
   decider: Pick<Decider<unknown, State, E>, 'initialState' | 'evolve'>,
   events: Iterable<NoInfer<E>>,
+  from: State = decider.initialState(),
 ): State => {
-  let state = decider.initialState();
+  let state = from;
   for (const event of events) state = decider.evolve(state, event);
   return state;
 };

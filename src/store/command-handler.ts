@@ -30,9 +30,13 @@ export async function handleCommand<Command, State>(
   options: HandleOptions = {},
 ): Promise<Handled<State>> {
   const maxAttempts = options.maxAttempts ?? 10;
+  let state = decider.initialState();
+  let version = 0;
   for (let attempt = 1; ; attempt++) {
-    const { version, events: history } = await store.readStream(streamId);
-    const state = fold(decider, history);
+    // After a conflict only the events another writer added are read and folded in.
+    const read = await store.readStream(streamId, { after: version });
+    state = fold(decider, read.events, state);
+    version = read.version;
     const decision = decider.decide(command, state);
     if (!decision.ok) throw decision.error;
     if (decision.value.length === 0) return { state, version, events: [] };
