@@ -2,7 +2,7 @@
 // with the code, spec and env of the release in force (the rolling one, else the live one) and
 // the changed secret names, rolled out like any deploy (health-gated, maxSurge/maxUnavailable).
 import type { ServiceCommand } from '../domain/service.js';
-import type { ServiceState } from '../domain/service-state.js';
+import { releaseInForce } from '../domain/service-state.js';
 import type { ReleaseRow } from '../store/projections/releases.js';
 import type { EventStore } from '../store/event-store.js';
 import { runServiceCommands } from './service-commands.js';
@@ -11,9 +11,6 @@ export interface SecretRollout {
   readonly release: number | null;
   readonly rolloutStarted: boolean;
 }
-
-/** The release instances run (or are moving to) now; null before the first release. */
-export const releaseInForce = (state: ServiceState): number | null => state.rollout?.release ?? state.activeRelease ?? state.releases.at(-1) ?? null;
 
 export async function rollForSecrets(
   store: EventStore,

@@ -47,6 +47,10 @@ export const initialServiceState = (): ServiceState => ({
 const clamp = (n: number, min: number, max: number): number => Math.min(Math.max(n, min), max);
 
 /** How many instances the service wants now, before any burst floor. */
+/** The release instances run (or are moving to) now: the one rolling out, else the live one, else the latest; null before the first. */
+export const releaseInForce = (state: Pick<ServiceState, 'rollout' | 'activeRelease' | 'releases'>): number | null =>
+  state.rollout?.release ?? state.activeRelease ?? state.releases.at(-1) ?? null;
+
 export const desiredReplicas = (scaling: Scaling): number => (scaling.mode === 'fixed' ? scaling.replicas : scaling.desired);
 
 export function evolveService(state: ServiceState, event: BerthEvent): ServiceState {

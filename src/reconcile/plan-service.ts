@@ -13,6 +13,7 @@
 // and leaving instances are stopped only while enough others stay available, so under the
 // default maxUnavailable 0 an old instance goes only once its replacement is healthy.
 import type { ServiceCommand } from '../domain/service.js';
+import { releaseInForce } from '../domain/service-state.js';
 import { placeAll, type Fleet, type PlacementRequest } from '../scheduler/index.js';
 import type { ServiceSpec } from '../spec/service.js';
 import { burstActive, burstExpired, desiredCount } from './desired-count.js';
@@ -76,7 +77,7 @@ export function planService(service: ServiceView, fleet: FleetView, now: Date): 
   const desired = desiredCount(state, now);
 
   const rollout = state.rollout;
-  const target = rollout?.release ?? state.activeRelease ?? state.releases.at(-1) ?? null;
+  const target = releaseInForce(state);
   if (target === null) {
     return { commands, status: status({ desired, messages: ['no release yet: berth deploy creates one'] }) };
   }

@@ -18,6 +18,7 @@ import { secretListSchema, secretsChangedSchema, setSecretsSchema, type SecretLi
 import type { RouteDoc } from '../route-doc.js';
 import { serviceSecretName } from '../secret-vault.js';
 import { rollForSecrets } from '../secret-rollout.js';
+import { releaseInForce } from '../../domain/service-state.js';
 
 export const secretDocs: RouteDoc[] = [
   { method: 'put', path: '/v1/services/{service}/secrets', summary: "Set secrets of a service (sealed at rest) and roll it so instances get them", scopes: ['admin'], body: setSecretsSchema, response: secretsChangedSchema },
@@ -36,7 +37,11 @@ export function secretRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   /** The secret names the release in force delivers, and the ones its spec declares. */
   const inForce = async (service: ServiceRow): Promise<{ delivered: readonly string[]; declared: readonly string[] }> => {
-    const version = service.rollout?.release ?? service.active_release ?? service.latest_release;
+    const version = releaseInForce({
+      rollout: service.rollout,
+      activeRelease: service.active_release,
+      releases: service.latest_release === null ? [] : [service.latest_release],
+    });
     const [row] = version === null ? [] : await store.driver.query<Pick<ReleaseRow, 'spec' | 'secret_names'>>(
       'SELECT spec, secret_names FROM releases WHERE service_id = $1 AND version = $2',
       [service.id, version],
