@@ -7,14 +7,13 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar';
 import { ValidationError } from '../core/errors.js';
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/;
 
-export type FetchArchive = (digest: string, signal?: AbortSignal) => Promise<ReadableStream<Uint8Array>>;
+export type FetchArchive = (digest: string, signal?: AbortSignal) => Promise<AsyncIterable<Uint8Array>>;
 
 export class ArtifactCache {
   readonly #unpacking = new Map<string, Promise<string>>();
@@ -91,7 +90,7 @@ export class ArtifactCache {
         },
       });
       const body = await this.fetchArchive(digest, signal);
-      await pipeline(Readable.fromWeb(body as NodeWebStream<Uint8Array>), hashing, createWriteStream(archive, { mode: 0o600 }));
+      await pipeline(Readable.from(body), hashing, createWriteStream(archive, { mode: 0o600 }));
       const actual = `sha256:${hash.digest('hex')}`;
       if (actual !== digest) throw new ValidationError(`artifact ${digest}: the download hashes to ${actual}; refusing to run it`, { digest, actual });
       await mkdir(unpacked, { mode: 0o755 });

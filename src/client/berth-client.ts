@@ -1,6 +1,7 @@
-// The typed client of the berth API, shared by the agent, the CLI, MCP and the dashboard. Fetch
-// only: no Node-specific transport. Every failure is a BerthError; an unreachable control plane
-// is an UnavailableError, which callers retry with backoff.
+// The typed client of the berth API, shared by the agent, the edge and the CLI. Requests go
+// through a Transport (./transport.ts): node:http by default, fetch where Node is not. Every
+// failure is a BerthError; an unreachable control plane is an UnavailableError, which callers
+// retry with backoff.
 import { UnavailableError } from '../core/errors.js';
 import type {
   AssignmentSet,
@@ -29,6 +30,7 @@ import type { LogBatch, LogBatchReply, LogEntry, LogRequests } from '../api/prot
 import type { SecretList, SecretsChanged, SetSecrets } from '../api/protocol/secret-protocol.js';
 import type { Explanation, ServiceStatusInfo, StatusInfo } from '../api/protocol/status-protocol.js';
 import { errorFromResponse } from './api-error.js';
+import { nodeHttpTransport, type Transport, type TransportResponse } from './transport.js';
 
 export interface ClientOptions {
   /** http://127.0.0.1:7070 */
@@ -36,7 +38,8 @@ export interface ClientOptions {
   readonly token?: string;
   /** ms before a request (other than a long-poll) is given up */
   readonly timeoutMs?: number;
-  readonly fetch?: typeof fetch;
+  /** node:http unless given (fetchTransport(fetch) for a runtime without it) */
+  readonly transport?: Transport;
 }
 
 interface RequestOptions {
@@ -52,18 +55,18 @@ export class BerthClient {
   readonly url: string;
   readonly #token: string | undefined;
   readonly #timeoutMs: number;
-  readonly #fetch: typeof fetch;
+  readonly #transport: Transport;
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
     this.#token = options.token;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#fetch = options.fetch ?? fetch;
+    this.#transport = options.transport ?? nodeHttpTransport;
   }
 
   /** The same control plane with another token (an agent moves from its join token to its credential). */
   withToken(token: string): BerthClient {
-    return new BerthClient({ url: this.url, token, timeoutMs: this.#timeoutMs, fetch: this.#fetch });
+    return new BerthClient({ url: this.url, token, timeoutMs: this.#timeoutMs, transport: this.#transport });
   }
 
   health = (signal?: AbortSignal): Promise<{ ok: boolean; version: string }> => this.#json('GET', '/v1/health', { ...(signal ? { signal } : {}) });
@@ -73,7 +76,7 @@ export class BerthClient {
   createEdgeToken = (body: CreateEdgeToken = {}): Promise<EdgeToken> => this.#json('POST', '/v1/edge-tokens', { body });
 
   revokeJoinToken = async (id: string): Promise<void> => {
-    await this.#send('DELETE', `/v1/join-tokens/${encodeURIComponent(id)}`, {});
+    await (await this.#send('DELETE', `/v1/join-tokens/${encodeURIComponent(id)}`, {})).text();
   };
 
   /** With a join token as this client's token. */
@@ -96,14 +99,14 @@ export class BerthClient {
     this.#json('GET', `/v1/agent/instances/${encodeURIComponent(instance)}/secrets`, { ...(signal ? { signal } : {}) });
 
   /** The archive's bytes as a stream; the caller verifies the digest. */
-  agentArtifact = async (digest: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> => {
-    const response = await this.#send('GET', `/v1/agent/artifacts/${encodeURIComponent(digest)}`, { ...(signal ? { signal } : {}), timeoutMs: 10 * 60_000 });
-    if (!response.body) throw new UnavailableError(`artifact ${digest}: the response had no body; retry`);
-    return response.body;
-  };
+  agentArtifact = async (digest: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> =>
+    (await this.#send('GET', `/v1/agent/artifacts/${encodeURIComponent(digest)}`, { ...(signal ? { signal } : {}), timeoutMs: 10 * 60_000 })).chunks();
 
-  hasArtifact = async (digest: string): Promise<boolean> =>
-    (await this.#send('HEAD', `/v1/artifacts/${encodeURIComponent(digest)}`, { allow: [404] })).status === 200;
+  hasArtifact = async (digest: string): Promise<boolean> => {
+    const response = await this.#send('HEAD', `/v1/artifacts/${encodeURIComponent(digest)}`, { allow: [404] });
+    await response.text();
+    return response.status === 200;
+  };
 
   putArtifact = (digest: string, archive: Uint8Array): Promise<{ digest: string; size: number; created: boolean }> =>
     this.#json('PUT', `/v1/artifacts/${encodeURIComponent(digest)}`, { body: archive, timeoutMs: 10 * 60_000 });
@@ -116,7 +119,7 @@ export class BerthClient {
   putService = (name: string, body: PutService): Promise<ServiceInfo> => this.#json('PUT', `/v1/services/${encodeURIComponent(name)}`, { body });
 
   deleteService = async (name: string): Promise<void> => {
-    await this.#send('DELETE', `/v1/services/${encodeURIComponent(name)}`, {});
+    await (await this.#send('DELETE', `/v1/services/${encodeURIComponent(name)}`, {})).text();
   };
 
   releases = (name: string): Promise<ReleaseList> => this.#json('GET', `/v1/services/${encodeURIComponent(name)}/releases`, {});
@@ -156,7 +159,7 @@ export class BerthClient {
 
   /** With an edge token: this edge's load report. */
   pushEdgeMetrics = async (report: EdgeMetrics): Promise<void> => {
-    await this.#send('POST', '/v1/edge/metrics', { body: report });
+    await (await this.#send('POST', '/v1/edge/metrics', { body: report })).text();
   };
 
   /** With an edge token: wake a service at zero. */
@@ -204,11 +207,10 @@ export class BerthClient {
       // A follow lasts as long as the reader wants: only its signal ends it.
       timeoutMs: options.follow ? 2 ** 31 - 1 : 120_000,
     });
-    if (!response.body) return;
     const decoder = new TextDecoder();
     let partial = '';
     try {
-      for await (const chunk of response.body) {
+      for await (const chunk of response.chunks()) {
         const lines = (partial + decoder.decode(chunk, { stream: true })).split('\n');
         partial = lines.pop() ?? '';
         for (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as LogEntry;
@@ -233,17 +235,24 @@ export class BerthClient {
 
   async #json<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const response = await this.#send(method, path, options);
-    return (await response.json()) as T;
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason ?? error;
+      throw new UnavailableError(`${method} ${path}: the answer from ${this.url} broke off (${(error as Error).message}); retry`, { url: this.url });
+    }
+    return JSON.parse(text) as T;
   }
 
-  async #send(method: string, path: string, options: RequestOptions): Promise<Response> {
+  async #send(method: string, path: string, options: RequestOptions): Promise<TransportResponse> {
     const url = new URL(this.url + path);
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
-    let body: RequestInit['body'];
+    let body: string | Uint8Array | undefined;
     if (options.body instanceof Uint8Array) {
-      body = options.body as Uint8Array<ArrayBuffer>;
+      body = options.body;
       headers['content-type'] = 'application/gzip';
     } else if (options.body !== undefined) {
       body = JSON.stringify(options.body);
@@ -252,15 +261,17 @@ export class BerthClient {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const what = `${method} ${path}`;
-    let response: Response;
+    let response: TransportResponse;
     try {
-      response = await this.#fetch(url, { method, headers, ...(body === undefined ? {} : { body }), signal });
+      response = await this.#transport({ method, url, headers, ...(body === undefined ? {} : { body }), signal });
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason ?? error;
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (timeout.aborted ? 'timed out' : (error as Error).message);
+      // node:http names the code on the error, fetch on its cause
+      const failure = error as { code?: string; cause?: { code?: string } };
+      const cause = timeout.aborted ? 'timed out' : (failure.cause?.code ?? failure.code ?? (error as Error).message);
       throw new UnavailableError(`${what}: cannot reach the control plane at ${this.url} (${cause}); is berth server running there?`, { url: this.url });
     }
-    if (response.ok || options.allow?.includes(response.status)) return response;
+    if ((response.status >= 200 && response.status < 300) || options.allow?.includes(response.status)) return response;
     const text = await response.text().catch(() => '');
     let parsed: unknown = text;
     try {

@@ -1,0 +1,65 @@
+// How the client's requests travel. berth's own processes (agent, edge, CLI) run on Node and use
+// node:http, whose parser is native. `fetch` in Node is undici: loading it and compiling its
+// WebAssembly parser costs a process ~18 MiB RSS (10 of them in the heap and V8's compiler zones,
+// kept afterwards), which is a fifth of the agent's budget on a host (issue 4). The fetch
+// transport stays for anything that is not Node.
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+
+export interface TransportRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string | Uint8Array;
+  readonly signal: AbortSignal;
+}
+
+export interface TransportResponse {
+  readonly status: number;
+  /** the whole body as text */
+  text(): Promise<string>;
+  /** the body as it arrives; read it once, instead of text() */
+  chunks(): AsyncIterable<Uint8Array>;
+}
+
+/** Resolves once the response head is in; rejects when the server cannot be reached or the signal aborts. */
+export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
+
+/** Keep-alive connections per control plane; an idle one is closed before servers close theirs (5 s in Node). */
+const agents = { http: new Agent({ keepAlive: true, keepAliveMsecs: 1_000, timeout: 4_000 }), https: new HttpsAgent({ keepAlive: true, timeout: 4_000 }) };
+
+export const nodeHttpTransport: Transport = ({ method, url, headers, body, signal }) =>
+  new Promise((resolve, reject) => {
+    const https = url.protocol === 'https:';
+    const send = https ? httpsRequest : httpRequest;
+    const outgoing = { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) };
+    const req = send(url, { method, headers: outgoing, agent: https ? agents.https : agents.http, signal }, (res) => resolve(nodeResponse(res)));
+    req.once('error', reject);
+    req.end(body);
+  });
+
+function nodeResponse(res: IncomingMessage): TransportResponse {
+  return {
+    status: res.statusCode ?? 0,
+    async text() {
+      const parts: Buffer[] = [];
+      for await (const chunk of res) parts.push(chunk as Buffer);
+      return Buffer.concat(parts).toString('utf8');
+    },
+    chunks: () => res,
+  };
+}
+
+/** For runtimes without node:http (a browser); `fetch` is the runtime's. */
+export function fetchTransport(fetchImpl: typeof fetch): Transport {
+  return async ({ method, url, headers, body, signal }) => {
+    const response = await fetchImpl(url, { method, headers, signal, ...(body === undefined ? {} : { body: body as string | Uint8Array<ArrayBuffer> }) });
+    return {
+      status: response.status,
+      text: () => response.text(),
+      async *chunks() {
+        if (response.body) yield* response.body;
+      },
+    };
+  };
+}
