@@ -2,13 +2,22 @@
 // sizes only when the process starts, so bin/berth.js replaces itself (execve, same pid) before
 // loading anything else.
 //
-// Why: V8 grows its young generation while many instances start at once (50 instances, each
-// probed every 10 ms until ready, on a busy host) up to 2 × 64 MiB (Node builds V8 without
-// pointer compression), and keeps the pages it freed in its page pool afterwards. The agent then
-// held ~220 MiB RSS for ~12 MiB of live objects (npm run bench:agent, issue 4). A 2 MiB
-// semi-space bounds the young generation; the agent's heap is small, so the scavenges it adds are
-// short (under a millisecond each in the benchmark).
-export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
+// Why: a host runs the agent beside its instances, and its memory is theirs. The agent is mostly
+// waiting (long-polls, probes, a heartbeat every few seconds), so it trades V8's speed for size
+// (npm run bench:agent, issue 4; RSS with 50 instances, each flag added to the ones before):
+//   V8's defaults                                          ~220 MiB (young generation grown to 2 × 64 MiB
+//                                                                    while 50 instances start, kept after)
+//   --max-semi-space-size=2    a 2 MiB young generation     ~125 MiB
+//   --optimize-for-size        V8 gives freed pages back     ~85 MiB
+//   --single-threaded          no V8 worker threads: their   ~76 MiB
+//                              malloc arenas kept compiler zones and GC work lists
+//   --no-opt --no-maglev       interpreter and baseline      ~66 MiB
+//                              code only: the optimizing compilers' code (in the node binary)
+//                              is never paged in, nor their zones allocated
+// The agent's own work (JSON of a few KiB per heartbeat, a probe every few seconds per instance)
+// never needed optimized code; driver overhead stays under its aim (bench: p99 < 50 ms). Its client
+// speaks node:http rather than fetch (src/client/transport.ts), which alone saves ~15 MiB.
+export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--optimize-for-size', '--single-threaded', '--no-opt', '--no-maglev'];
 
 /**
  * Re-executes this process with AGENT_NODE_FLAGS when `argv` runs `berth agent` and the flags are
