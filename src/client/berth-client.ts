@@ -1,5 +1,5 @@
 // The typed client of the berth API, shared by the agent, the edge and the CLI. Requests go
-// through a Transport (./transport.ts): node:http by default, fetch where Node is not. Every
+// through a Transport (./transport.ts), node:http unless another is given. Every
 // failure is a BerthError; an unreachable control plane is an UnavailableError, which callers
 // retry with backoff.
 import { UnavailableError } from '../core/errors.js';
@@ -38,7 +38,7 @@ export interface ClientOptions {
   readonly token?: string;
   /** ms before a request (other than a long-poll) is given up */
   readonly timeoutMs?: number;
-  /** node:http unless given (fetchTransport(fetch) for a runtime without it) */
+  /** node:http unless given */
   readonly transport?: Transport;
 }
 

@@ -1,8 +1,8 @@
 // How the client's requests travel. berth's own processes (agent, edge, CLI) run on Node and use
 // node:http, whose parser is native. `fetch` in Node is undici: loading it and compiling its
 // WebAssembly parser costs a process ~18 MiB RSS (10 of them in the heap and V8's compiler zones,
-// kept afterwards), which is a fifth of the agent's budget on a host (issue 4). The fetch
-// transport stays for anything that is not Node.
+// kept afterwards), which is a fifth of the agent's budget on a host (issue 4). Transport is the
+// seam for a runtime without node:http (a browser would wrap fetch).
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 
@@ -50,16 +50,3 @@ function nodeResponse(res: IncomingMessage): TransportResponse {
   };
 }
 
-/** For runtimes without node:http (a browser); `fetch` is the runtime's. */
-export function fetchTransport(fetchImpl: typeof fetch): Transport {
-  return async ({ method, url, headers, body, signal }) => {
-    const response = await fetchImpl(url, { method, headers, signal, ...(body === undefined ? {} : { body: body as string | Uint8Array<ArrayBuffer> }) });
-    return {
-      status: response.status,
-      text: () => response.text(),
-      async *chunks() {
-        if (response.body) yield* response.body;
-      },
-    };
-  };
-}
