@@ -104,9 +104,12 @@ describe(`edge with a control plane (seed ${SEED})`, () => {
     const running = await start();
     await running.waitForVersion(20);
     for (let n = 0; n < 20; n++) await edgeRequest(running.port, 'web.test', '/');
-    await until(() => controlPlane.reports.some((r) => r.services.some((s) => s.service === 'web' && s.requests > 0)));
-    await until(() => controlPlane.reports.reduce((sum, r) => sum + (r.services.find((s) => s.service === 'web')?.requests ?? 0), 0) === 20);
-    const report = controlPlane.reports.find((r) => r.services.some((s) => s.requests > 0))!;
+    // the fake control plane outlives each test's edge: a late report from an earlier edge (on an
+    // earlier table) must not count here
+    const ours = () => controlPlane.reports.filter((r) => r.routeTableVersion === 20);
+    await until(() => ours().some((r) => r.services.some((s) => s.service === 'web' && s.requests > 0)));
+    await until(() => ours().reduce((sum, r) => sum + (r.services.find((s) => s.service === 'web')?.requests ?? 0), 0) === 20);
+    const report = ours().find((r) => r.services.some((s) => s.requests > 0))!;
     const web = report.services.find((s) => s.service === 'web')!;
     expect(report.edge).toBe('edge-test');
     expect(report.routeTableVersion).toBe(20);
