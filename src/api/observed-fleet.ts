@@ -2,6 +2,7 @@
 // instance. Not an event: it is overwritten by each heartbeat, held in memory for the control
 // loops and written to `observed_hosts` / `observed_instances` for the API and a restarted leader.
 import type { z } from 'zod';
+import { instancesChanged, type HostReport } from '../reconcile/observed-state.js';
 import type { SqlDriver } from '../store/sql-driver.js';
 import type { heartbeatRequestSchema } from './protocol/agent-protocol.js';
 
@@ -16,9 +17,12 @@ export interface HostObservation {
   readonly instances: readonly ReportedInstance[];
 }
 
+/** What watchers hear after each heartbeat: the observation, and whether its instances changed. */
+export type ObservedReport = HostObservation & HostReport;
+
 export class ObservedFleet {
   readonly #hosts = new Map<string, HostObservation>();
-  readonly #listeners = new Set<(observation: HostObservation) => void>();
+  readonly #listeners = new Set<(report: ObservedReport) => void>();
 
   constructor(
     private readonly db: SqlDriver,
@@ -63,8 +67,11 @@ export class ObservedFleet {
         );
       }
     });
+    // Compared with what is in memory now, not before the write: reports of one host that
+    // overlap are compared in the order they land.
+    const report: ObservedReport = { ...observation, instancesChanged: instancesChanged(this.#hosts.get(hostId)?.instances, observation.instances) };
     this.#hosts.set(hostId, observation);
-    for (const listener of this.#listeners) listener(observation);
+    for (const listener of this.#listeners) listener(report);
     return observation;
   }
 
@@ -86,7 +93,7 @@ export class ObservedFleet {
   }
 
   /** Calls `listener` after each recorded heartbeat; returns the unsubscribe. */
-  watch(listener: (observation: HostObservation) => void): () => void {
+  watch(listener: (report: ObservedReport) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { openTestPlatform, type TestPlatform } from '../reconcile/test-platform.fixture.js';
-import { buildRouteTable } from './route-table-feed.js';
+import { ObservedFleet, type Heartbeat, type ReportedInstance } from './observed-fleet.js';
+import { buildRouteTable, RouteTableFeed } from './route-table-feed.js';
 
 let p: TestPlatform;
 beforeEach(async () => {
@@ -24,5 +25,45 @@ describe('route table: the activator', () => {
   test('a service deployed with min 0 has one', async () => {
     await p.createService('web', { run: 'node server.js', http: { host: 'web.test' }, scale: { min: 0, max: 3, target: { concurrency: 10 } } });
     expect(await activator('web')).toBeDefined();
+  });
+});
+
+describe('route table feed: agent reports', () => {
+  const heartbeat = (instance: ReportedInstance, millicores: number): Heartbeat => ({
+    usage: { memory: { total: 2 ** 30, used: 2 ** 20 * millicores }, cpu: { cores: 2, millicores } },
+    instances: [{ ...instance, rssBytes: 2 ** 20 * millicores, cpuMillicores: millicores }],
+    agent: { version: 'test', memoryEnforcement: 'none' },
+  });
+
+  test('a heartbeat repeating the same instance states rebuilds nothing; a readiness change does', async () => {
+    await p.enroll('h1');
+    await p.createService('web', { run: 'node server.js', replicas: 1, http: { host: 'web.test' } });
+    await p.settle();
+    const [placed] = await p.live('web');
+    if (placed === undefined) throw new Error('the reconcilers placed no instance of web');
+
+    const fleet = new ObservedFleet(p.store.driver);
+    const feed = new RouteTableFeed(p.store, fleet).start();
+    try {
+      const starting: ReportedInstance = { id: placed.id, state: 'starting', port: 40_001, restarts: 0, since: 1_000, adopted: false };
+      await fleet.record('h1', heartbeat(starting, 100));
+      const first = await feed.changed(0, 5_000);
+      expect(first?.routes?.[0]?.instances).toEqual([{ id: placed.id, address: '10.0.0.1', port: 40_001, ready: false, draining: false }]);
+
+      // Usage moves every heartbeat; the instances do not.
+      const refresh = vi.spyOn(feed, 'refresh');
+      await fleet.record('h1', heartbeat(starting, 250));
+      await fleet.record('h1', heartbeat(starting, 40));
+      expect(refresh).not.toHaveBeenCalled();
+      expect(await feed.changed(first!.version, 100)).toBeUndefined();
+
+      await fleet.record('h1', heartbeat({ ...starting, state: 'ready', since: 2_000 }, 40));
+      expect(refresh).toHaveBeenCalledTimes(1);
+      const ready = await feed.changed(first!.version, 5_000);
+      expect(ready?.version).toBeGreaterThan(first!.version);
+      expect(ready?.routes?.[0]?.instances).toEqual([{ id: placed.id, address: '10.0.0.1', port: 40_001, ready: true, draining: false }]);
+    } finally {
+      await feed.close();
+    }
   });
 });

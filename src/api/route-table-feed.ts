@@ -96,7 +96,10 @@ export class RouteTableFeed {
   ) {}
 
   start(): this {
-    this.#unwatch = this.fleet.watch(() => this.refresh());
+    // Most heartbeats repeat what the host said last time (usage aside): nothing to rebuild.
+    this.#unwatch = this.fleet.watch(({ instancesChanged }) => {
+      if (instancesChanged) this.refresh();
+    });
     this.#following ??= this.#follow();
     this.refresh();
     return this;

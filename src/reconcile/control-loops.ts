@@ -132,13 +132,9 @@ export function startControlLoops(options: ControlLoopsOptions): ControlLoops {
     })();
 
     // A report matters to the host (it is alive) and, when an instance changed state, to its service.
-    const lastReports = new Map<string, string>();
-    const unwatch = observed.watch?.(({ hostId }) => {
+    const unwatch = observed.watch?.(({ hostId, instancesChanged }) => {
       queue.add(`host/${hostId}`);
-      const report = observed.host(hostId);
-      const fingerprint = JSON.stringify(report?.instances.map((i) => [i.id, i.state, i.since]) ?? []);
-      if (lastReports.get(hostId) === fingerprint) return;
-      lastReports.set(hostId, fingerprint);
+      if (!instancesChanged) return;
       store.driver
         .query<{ service_id: string }>(SERVICES_ON_HOST, [hostId])
         .then((rows) => rows.forEach((r) => queue.add(`service/${r.service_id}`)))

@@ -13,7 +13,7 @@ import { LOG_START, type LogPosition } from '../store/log-position.js';
 import { openPgliteDriver } from '../store/pglite-driver.js';
 import type { InstanceRow } from '../store/projections/instances.js';
 import type { SqlDriver } from '../store/sql-driver.js';
-import type { InstanceState, ObservedHost, ObservedInstance, ObservedState } from './observed-state.js';
+import { instancesChanged, type HostReport, type InstanceState, type ObservedHost, type ObservedInstance, type ObservedState } from './observed-state.js';
 import type { ReconcileContext } from './reconcile-context.js';
 import { reconcileHost } from './reconcile-host.js';
 import { reconcileService } from './reconcile-service.js';
@@ -22,18 +22,19 @@ import { ReconcileStatus } from './reconcile-status.js';
 /** Observed state a test writes directly, shaped as agents' heartbeats are. */
 export class FakeObservedState implements ObservedState {
   readonly #hosts = new Map<string, ObservedHost>();
-  readonly #listeners = new Set<(report: { hostId: string }) => void>();
+  readonly #listeners = new Set<(report: HostReport) => void>();
 
   heartbeat(hostId: string, heartbeatAt: Date, instances: readonly ObservedInstance[]): void {
+    const report: HostReport = { hostId, instancesChanged: instancesChanged(this.#hosts.get(hostId)?.instances, instances) };
     this.#hosts.set(hostId, { heartbeatAt, instances });
-    for (const listener of this.#listeners) listener({ hostId });
+    for (const listener of this.#listeners) listener(report);
   }
 
   host(hostId: string): ObservedHost | undefined {
     return this.#hosts.get(hostId);
   }
 
-  watch(listener: (report: { hostId: string }) => void): () => void {
+  watch(listener: (report: HostReport) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
