@@ -1,5 +1,6 @@
 // What the edge tells the control plane: load every second (the autoscaler's input) and "wake
 // this service" for a request held at zero. Over HTTP for `berth edge`; in-process for `berth up`.
+import { nodeHttpTransport, type TransportResponse } from '../client/transport.js';
 import type { EdgeMetricsReport } from './metrics-report.js';
 
 export interface ControlPlaneLink {
@@ -30,7 +31,7 @@ export class HttpControlPlane implements ControlPlaneLink {
     this.base = base.replace(/\/+$/, '');
   }
 
-  headers(extra: Record<string, string> = {}): Record<string, string> {
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
     return { authorization: `Bearer ${this.token}`, ...extra };
   }
 
@@ -42,15 +43,22 @@ export class HttpControlPlane implements ControlPlaneLink {
     await this.post(`/v1/services/${encodeURIComponent(service)}/activate`, { edge, queued });
   }
 
-  private async post(path: string, body: unknown): Promise<void> {
-    const response = await fetch(`${this.base}${path}`, {
-      method: 'POST',
-      headers: this.headers({ 'content-type': 'application/json' }),
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
+  /** A request with the edge's token, over the client's transport (node:http, keep-alive). */
+  send(method: string, path: string, options: { body?: unknown; signal: AbortSignal }): Promise<TransportResponse> {
+    const json = options.body !== undefined;
+    return nodeHttpTransport({
+      method,
+      url: new URL(`${this.base}${path}`),
+      headers: this.headers(json ? { accept: 'application/json', 'content-type': 'application/json' } : { accept: 'application/json' }),
+      ...(json ? { body: JSON.stringify(options.body) } : {}),
+      signal: options.signal,
     });
-    // drain the body so the connection can be reused
+  }
+
+  private async post(path: string, body: unknown): Promise<void> {
+    const response = await this.send('POST', path, { body, signal: AbortSignal.timeout(this.timeoutMs) });
+    // read the body whole so the connection can be reused
     const text = await response.text();
-    if (!response.ok) throw new ControlPlaneError(`POST ${path}: ${response.status} ${text.slice(0, 200)}`, response.status);
+    if (response.status < 200 || response.status >= 300) throw new ControlPlaneError(`POST ${path}: ${response.status} ${text.slice(0, 200)}`, response.status);
   }
 }

@@ -86,9 +86,7 @@ export class PollRouteSource implements RouteSource {
 
   private async poll(): Promise<RouteTable | undefined> {
     const hold = this.options.holdMs ?? DEFAULT_HOLD_MS;
-    const url = `${this.controlPlane.base}/v1/edge/routes?after=${this.version}`;
-    const response = await fetch(url, {
-      headers: this.controlPlane.headers({ accept: 'application/json' }),
+    const response = await this.controlPlane.send('GET', `/v1/edge/routes?after=${this.version}`, {
       signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(hold + 15_000)]),
     });
     if (response.status === 204) {
@@ -97,7 +95,7 @@ export class PollRouteSource implements RouteSource {
     }
     const text = await response.text();
     if (response.status === 401 || response.status === 403) throw new Error(`${response.status}: the edge token was refused; pass --token with an edge-scoped token`);
-    if (!response.ok) throw new Error(`${response.status} ${text.slice(0, 200)}`);
+    if (response.status < 200 || response.status >= 300) throw new Error(`${response.status} ${text.slice(0, 200)}`);
     let data: unknown;
     try {
       data = JSON.parse(text);
