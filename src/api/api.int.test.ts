@@ -165,7 +165,7 @@ describe('API', () => {
   });
 
   it("delivers an instance's secrets only to its host, decrypted, and names a missing one", async () => {
-    await expect(agent.instanceSecrets('web-2')).rejects.toThrow(/API_KEY of service web is not set; set it with berth secrets set web API_KEY=/);
+    await expect(agent.instanceSecrets('web-2')).rejects.toThrow(/API_KEY of service web is not set; set it with berth secrets set web API_KEY \(the value read from the environment variable API_KEY\)/);
     await cp.vault.set('default', 'API_KEY', 's3cret');
     expect(await agent.instanceSecrets('web-2')).toEqual({ secrets: { API_KEY: 's3cret' } });
     const sealed = await cp.store.driver.query<{ sealed: string }>('SELECT sealed FROM secret_values');

@@ -72,7 +72,7 @@ export class SecretVault {
     const stored = (n: string): string | undefined => [serviceSecretName(service, n), n].find((key) => found.has(key));
     const missing = names.filter((n) => stored(n) === undefined);
     if (missing.length > 0) {
-      throw new NotFoundError(`secret ${missing.join(', ')} of service ${service} is not set; set it with berth secrets set ${service} ${missing[0]}=…`, { missing });
+      throw new NotFoundError(`secret ${missing.join(', ')} of service ${service} is not set; set it with berth secrets set ${service} ${missing[0]} (the value read from the environment variable ${missing[0]})`, { missing });
     }
     return Object.fromEntries(
       names.map((n) => {

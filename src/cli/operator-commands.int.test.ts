@@ -2,7 +2,7 @@
 // control plane found through its data directory, with hosts that report over HTTP.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestControlPlane, type TestControlPlane } from '../api/control-plane.fixture.js';
 import { startFakeAgent, type FakeAgent } from '../api/fake-agent.fixture.js';
 import { runBerth } from './run-cli.fixture.js';
@@ -92,18 +92,25 @@ describe('operator commands', () => {
   it('secrets set, list and rm, never printing a value', async () => {
     const file = join(cp.dataDir, 'app.env');
     await writeFile(file, `# comment\nexport DB_URL="postgres://db/app"\n`);
-    const set = await berth('secrets', 'set', 'web', `API_KEY=${SECRET}`, '--from-file', file, '--detach');
+    vi.stubEnv('API_KEY', SECRET);
+    const set = await berth('secrets', 'set', 'web', 'API_KEY', '--from-file', file, '--detach').finally(() => vi.unstubAllEnvs());
     expect(set.code).toBe(0);
     expect(set.out).toBe('web: set API_KEY, DB_URL; rolling out as release 2\n');
+    expect(await cp.vault.values('default', ['API_KEY', 'DB_URL'], 'web')).toEqual({ API_KEY: SECRET, DB_URL: 'postgres://db/app' });
     const list = await berth('secrets', 'list', 'web');
     expect(list.out).toMatch(/NAME\s+VERSION\s+UPDATED\s+FROM\nAPI_KEY\s+v1\s+\S+ \(\d+s ago\)\s+secrets set\nDB_URL\s+v1/);
+    const unset = await berth('secrets', 'set', 'web', 'TOKEN');
+    expect(unset).toMatchObject({ code: 1, out: '' });
+    expect(unset.err).toBe('berth: secret 1: the environment variable TOKEN is not set; export it first (in bash: read -rs TOKEN && export TOKEN) or give a file with --from-file\n');
     const json = await berth('secrets', 'list', 'web', '--json');
     expect(JSON.parse(json.out).secrets.map((s: { name: string }) => s.name)).toEqual(['API_KEY', 'DB_URL']);
+    const pair = await berth('secrets', 'set', 'web', `TOKEN=${SECRET}`, '--detach');
+    expect(pair.out).toBe('web: set TOKEN; rolling out as release 3\n');
     const bad = await berth('secrets', 'set', 'web', `API-KEY=${SECRET}`);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/"API-KEY" is not an environment variable name/);
     const rmd = await berth('secrets', 'rm', 'web', 'DB_URL', '--detach', '--json');
-    expect(JSON.parse(rmd.out)).toMatchObject({ service: 'web', changed: ['DB_URL'], release: 3 });
-    for (const output of [set, list, json, bad, rmd]) expect(output.out + output.err).not.toContain(SECRET);
+    expect(JSON.parse(rmd.out)).toMatchObject({ service: 'web', changed: ['DB_URL'], release: 4 });
+    for (const output of [set, list, unset, json, pair, bad, rmd]) expect(output.out + output.err).not.toContain(SECRET);
   });
 });

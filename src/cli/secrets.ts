@@ -1,6 +1,7 @@
-// `berth secrets set <svc> KEY=VALUE… | --from-file F`, `list`, `rm`: values go to the control
-// plane once and are never printed back; a change rolls the service, followed like a deploy
-// unless --detach.
+// `berth secrets set <svc> NAME… | --from-file F | NAME=value…`, `list`, `rm`: values go to the
+// control plane once and are never printed back; a change rolls the service, followed like a
+// deploy unless --detach. A bare NAME takes the value of the environment variable NAME, so the
+// value stays out of argv, which every user of the host can read (ps, /proc/<pid>/cmdline).
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { SecretsChanged } from '../api/protocol/secret-protocol.js';
@@ -18,18 +19,30 @@ interface Options extends ConnectOptions {
   fromFile?: string;
 }
 
-
-/** `KEY=VALUE` pairs; the value may hold `=`. Errors name the pair by its key only, never its value. */
-export function parsePairs(pairs: readonly string[], where: string): Record<string, string> {
-  const secrets: Record<string, string> = {};
+/**
+ * `NAME=value` pairs; the value may hold `=`. Given `env` (the command line), a bare `NAME` takes
+ * the value of the environment variable NAME; without it (a file), a line needs its `=`. Errors
+ * name an entry by its name only, never its value.
+ */
+export function parsePairs(pairs: readonly string[], where: string, env?: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  // own keys only: 'constructor' or '__proto__' are names like any other
+  const secrets: Record<string, string> = Object.create(null) as Record<string, string>;
   pairs.forEach((pair, i) => {
     const eq = pair.indexOf('=');
-    const name = pair.slice(0, eq);
-    // Without "=" the text may be a value pasted alone: it is not echoed even when it looks like a name.
-    if (eq < 0) throw new ValidationError(`${where} ${i + 1}: no "="; write NAME=value`);
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    // Without "=", text that cannot be a name may be a value pasted alone: it is not echoed. Text
+    // that can be one is named when no such variable is set, the price of reading NAME from env.
+    if (eq < 0 && env === undefined) throw new ValidationError(`${where} ${i + 1}: no "="; write NAME=value`);
+    if (eq < 0 && !ENV_NAME.test(name)) {
+      throw new ValidationError(`${where} ${i + 1}: neither NAME (letters, digits and "_") nor NAME=value; write e.g. DATABASE_URL to take the value of $DATABASE_URL`);
+    }
     if (!ENV_NAME.test(name)) throw new ValidationError(`${where} ${i + 1}: ${JSON.stringify(name)} is not an environment variable name; write e.g. DATABASE_URL=…`);
-    if (name in secrets) throw new ValidationError(`${where} ${i + 1}: ${name} is given twice; keep one`);
-    secrets[name] = pair.slice(eq + 1);
+    if (Object.hasOwn(secrets, name)) throw new ValidationError(`${where} ${i + 1}: ${name} is given twice; keep one`);
+    const value = eq < 0 ? env?.[name] : pair.slice(eq + 1);
+    if (value === undefined) {
+      throw new ValidationError(`${where} ${i + 1}: the environment variable ${name} is not set; export it first (in bash: read -rs ${name} && export ${name}) or give a file with --from-file`);
+    }
+    secrets[name] = value;
   });
   return secrets;
 }
@@ -80,22 +93,22 @@ export const secretsCommand: CommandModule = (program: Command) => {
       .command('set')
       .description('set secrets and roll the service so its instances get them')
       .argument('<service>')
-      .argument('[pairs...]', 'NAME=value …')
+      .argument('[secrets...]', 'NAME … takes the value of the environment variable NAME, out of sight of ps; NAME=value also works, but any user of the host can read it with ps')
       .option('--from-file <file>', 'read NAME=value lines from a file (dotenv style)')
       .option('--detach', 'return once the change is recorded')
       .option('--json', 'print JSON'),
-  ).action(async (service: string, pairs: string[], options: Options) => {
-    const values = parsePairs(pairs, 'pair');
+  ).action(async (service: string, args: string[], options: Options) => {
+    const values = parsePairs(args, 'secret', process.env);
     if (options.fromFile !== undefined) {
       const text = await readFile(options.fromFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
         throw new ValidationError(`--from-file: cannot read ${options.fromFile} (${error.code ?? error.message}); give a file of NAME=value lines`);
       });
       for (const [name, value] of Object.entries(parseSecretsFile(text, options.fromFile))) {
-        if (name in values) throw new ValidationError(`${name} is given both on the command line and in ${options.fromFile}; keep one`);
+        if (Object.hasOwn(values, name)) throw new ValidationError(`${name} is given both on the command line and in ${options.fromFile}; keep one`);
         values[name] = value;
       }
     }
-    if (Object.keys(values).length === 0) throw new ValidationError('no secrets given; write berth secrets set <service> NAME=value … or --from-file .env');
+    if (Object.keys(values).length === 0) throw new ValidationError('no secrets given; write berth secrets set <service> NAME … (each read from the environment variable NAME) or --from-file .env');
     const client = await connect(options);
     await reportChange(client, await client.setSecrets(service, values), options, 'set');
   });
@@ -109,7 +122,7 @@ export const secretsCommand: CommandModule = (program: Command) => {
       return;
     }
     if (list.secrets.length === 0) {
-      process.stdout.write(`${list.service} has no secrets; berth secrets set ${list.service} NAME=value adds one\n`);
+      process.stdout.write(`${list.service} has no secrets; berth secrets set ${list.service} NAME adds one from the environment variable NAME\n`);
       return;
     }
     const rows = list.secrets.map((s) => [s.name, s.version === null ? 'NOT SET' : `v${s.version}`, s.updatedAt === null ? '-' : `${s.updatedAt} (${formatAge(s.updatedAt)})`, s.declared ? 'berth.yaml' : 'secrets set']);

@@ -26,7 +26,7 @@ export interface ServiceSpec {
   /** directory packed and deployed, relative to berth.yaml */
   readonly dir: string;
   readonly env: Readonly<Record<string, string>>;
-  /** names of secrets set with `berth secret set`, passed as env vars of the same name */
+  /** names of secrets set with `berth secrets set`, passed as env vars of the same name */
   readonly secrets: readonly string[];
   /** per instance: memory in bytes (hard limit), cpu in millicores */
   readonly resources: Resources;
