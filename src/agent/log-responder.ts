@@ -75,6 +75,13 @@ export class LogResponder {
         while (buffer.length > 0 && !signal.aborted) {
           if (!(await post(buffer.splice(0, MAX_BATCH), false))) return;
         }
+        // A removed instance writes no more (its files are gone): the follow ends rather than
+        // watch for them until the reader leaves, which, as a follow takes up the instances that
+        // replace it, may be many deploys later.
+        if (!signal.aborted && this.driver.get(request.instance) === undefined) {
+          await post([], true);
+          return;
+        }
       }
     } finally {
       // Ends the follow (its loop watches the signal) when the reader left first.

@@ -132,6 +132,41 @@ describe('logs and secrets through a real agent', () => {
     expect((await collect({ tail: 100 })).some((e) => 'line' in e && e.line.startsWith('boot '))).toBe(true);
   }, 60_000);
 
+  it('follows instances that start after the follow began, each line once, and goes on when one stops', async () => {
+    await readyPort(1);
+    const before = new Set(driver.list().map((s) => s.id));
+    const stop = new AbortController();
+    const seen: LogEntry[] = [];
+    const following = (async () => {
+      for await (const entry of cp.admin.logs('app', { tail: 0, follow: true, signal: stop.signal })) seen.push(entry);
+    })();
+    const lines = (text: string): LogEntry[] => seen.filter((e) => 'line' in e && e.line === text);
+    try {
+      await sleep(500);
+
+      await cp.admin.setReplicas('app', 2);
+      const added = await eventually('an instance started by the scale-out', async () => driver.list().find((s) => !before.has(s.id)));
+      await eventually(`the boot line of ${added.id} on the follow`, async () => lines(`boot ${added.id}`).length > 0);
+
+      await cp.admin.setReplicas('app', 1);
+      const left = await eventually('one instance left after the scale-in', async () => {
+        const ready = driver.list().filter((s) => s.state === 'ready');
+        return ready.length === 1 && driver.list().length === before.size + 1 ? ready[0] : undefined;
+      });
+      await fetch(`http://127.0.0.1:${left.port}/after-scale-in`).then((r) => r.text());
+      await eventually('a line written after the scale-in', async () => lines('request /after-scale-in').length > 0);
+      await sleep(2_500); // a few more looks for new instances, which must not follow one twice
+      stop.abort();
+      await following;
+
+      expect(lines(`boot ${added.id}`)).toEqual([{ instance: added.id, line: `boot ${added.id}` }]);
+      expect(lines('request /after-scale-in')).toEqual([{ instance: left.id, line: 'request /after-scale-in' }]);
+      expect(seen.filter((e) => 'error' in e)).toEqual([]);
+    } finally {
+      stop.abort(); // a failed wait leaves no follow open
+    }
+  }, 60_000);
+
   it('delivers a set secret to the app, rolling the service, and never shows its value', async () => {
     const changed = await cp.admin.setSecrets('app', { API_KEY: SECRET });
     expect(changed).toEqual({ service: 'app', changed: ['API_KEY'], release: 2, rolloutStarted: true });

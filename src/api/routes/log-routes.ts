@@ -1,7 +1,9 @@
 // Logs (issue 6 item 5): `GET /v1/services/{service}/logs` merges its instances' lines, each
 // tagged with its instance, as NDJSON; with follow=true the response stays open and streams new
-// lines until the client goes. The lines come from the agents through the LogRelay: agents take
-// requests on `GET /v1/agent/log-requests` and answer with `POST /v1/agent/log-requests/{id}`.
+// lines, from instances that start meanwhile too, until the client goes. The lines come from the
+// agents through the LogRelay: agents take requests on `GET /v1/agent/log-requests` and answer
+// with `POST /v1/agent/log-requests/{id}`.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono, type Context } from 'hono';
 import { ForbiddenError, NotFoundError } from '../../core/errors.js';
 import type { ApiDeps } from '../api-deps.js';
@@ -15,20 +17,28 @@ import {
   logBatchSchema,
   logRequestsQuerySchema,
   logRequestsSchema,
+  MAX_TAIL,
   serviceLogsQuerySchema,
   type LogBatchReply,
   type LogEntry,
+  type LogRequest,
   type LogRequests,
 } from '../protocol/log-protocol.js';
 import type { RouteDoc } from '../route-doc.js';
 
 export const NDJSON = 'application/x-ndjson';
 
+/** ms between a follow's looks for instances of its service that appeared since it began */
+const RESCAN_MS = 1_000;
+
 export const logDocs: RouteDoc[] = [
-  { method: 'get', path: '/v1/services/{service}/logs', summary: "Lines of the service's instances as NDJSON {instance, line} (or {instance, error}); follow=true streams until the client leaves", scopes: ['admin'], query: serviceLogsQuerySchema, rawResponse: NDJSON },
+  { method: 'get', path: '/v1/services/{service}/logs', summary: "Lines of the service's instances as NDJSON {instance, line} (or {instance, error}); follow=true streams until the client leaves, taking up instances that start meanwhile", scopes: ['admin'], query: serviceLogsQuerySchema, rawResponse: NDJSON },
   { method: 'get', path: '/v1/agent/log-requests', summary: 'Log requests for this host (long-poll), and the ones whose reader left', scopes: ['agent'], query: logRequestsQuerySchema, response: logRequestsSchema },
   { method: 'post', path: '/v1/agent/log-requests/{id}', summary: 'A batch of lines answering a log request; the reply says whether to send more', scopes: ['agent'], body: logBatchSchema, response: logBatchReplySchema },
 ];
+
+/** what to read of an instance: the tail first, then (following) new lines */
+type Reading = Omit<LogRequest, 'id' | 'instance'>;
 
 interface Target {
   id: string;
@@ -73,10 +83,14 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
     if (query.instance !== undefined && rows.length === 0) {
       throw new NotFoundError(`instance ${query.instance} is not an instance of ${service.name}; berth explain ${service.name} lists its instances`, { instance: query.instance });
     }
-    // Without --instance: the live ones, and stopped ones only while their agent still has them.
-    const targets = query.instance !== undefined ? rows : rows.filter((r) => !r.stopped || fleet.host(r.host_id)?.instances.some((o) => o.id === r.id));
-    const since = query.since === undefined ? undefined : now().getTime() - query.since;
-    const request = { tail: query.tail, follow: query.follow, ...(since === undefined ? {} : { since }) };
+    const reported = (t: Target): boolean => fleet.host(t.host_id)?.instances.some((o) => o.id === t.id) === true;
+    // Without --instance: the live ones, and stopped ones only while their agent still has them. A
+    // follow takes only those their agent has: a placement not started yet has no log to follow,
+    // and the follow picks it up once it runs (below).
+    const targets = query.instance !== undefined ? rows : rows.filter((r) => (query.follow ? reported(r) : !r.stopped || reported(r)));
+    const startedAt = now().getTime();
+    const since = query.since === undefined ? undefined : startedAt - query.since;
+    const request: Reading = { tail: query.tail, follow: query.follow, ...(since === undefined ? {} : { since }) };
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, c.req.raw.signal]);
     const encoder = new TextEncoder();
@@ -87,16 +101,39 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
           if (entries.length === 0 || signal.aborted) return;
           controller.enqueue(encoder.encode(entries.map((e) => `${JSON.stringify(e)}\n`).join('')));
         };
-        const readOne = async (t: Target, emit: (entries: LogEntry[]) => void): Promise<void> => {
+        const readOne = async (t: Target, emit: (entries: LogEntry[]) => void, from = request): Promise<void> => {
           try {
-            for await (const lines of logRelay.read(t.host_id, { instance: t.id, ...request }, signal)) emit(lines.map((line) => ({ instance: t.id, line })));
+            for await (const lines of logRelay.read(t.host_id, { instance: t.id, ...from }, signal)) emit(lines.map((line) => ({ instance: t.id, line })));
           } catch (error) {
             emit([{ instance: t.id, error: error instanceof Error ? error.message : String(error) }]);
           }
         };
         if (query.follow) {
-          // Followed lines interleave as they come; each batch stays whole.
-          await Promise.all(targets.map((t) => readOne(t, send)));
+          // Followed lines interleave as they come; each batch stays whole. A follow outlives the
+          // instances it began with (a deploy or a scale-out starts others): every RESCAN_MS it
+          // re-reads the service's instances, level-based like the control loops, and follows each
+          // one its agent now has that it has not followed yet, from the lines written since the
+          // follow began (all of a new log, up to MAX_TAIL lines). Each instance is followed once,
+          // so no line comes twice; one that goes away ends its own read (its agent says done once
+          // it is removed) and the rest go on, until the reader leaves. A poll, not a watch on
+          // heartbeats: one indexed query a second per follower is cheap, and a heartbeat does not
+          // say which service its instances belong to.
+          const followed = new Set<string>();
+          const reads: Promise<void>[] = [];
+          const follow = (t: Target, from: Reading): void => {
+            followed.add(t.id);
+            reads.push(readOne(t, send, from));
+          };
+          for (const t of targets) follow(t, request);
+          const later: Reading = { tail: MAX_TAIL, follow: true, since: startedAt };
+          while (query.instance === undefined && !signal.aborted) {
+            await sleep(RESCAN_MS, undefined, { signal }).catch(() => undefined);
+            if (signal.aborted) break;
+            // A failed look (the database away for a moment) is only retried at the next one.
+            const current = await store.driver.query<Target>(TARGETS, [service.id, null]).catch(() => []);
+            for (const t of current) if (!followed.has(t.id) && reported(t)) follow(t, later);
+          }
+          await Promise.all(reads);
         } else {
           // Without timestamps a tail cannot be merged by time: one block per instance, in order.
           const blocks = await Promise.all(

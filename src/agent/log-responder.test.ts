@@ -1,0 +1,54 @@
+// The agent's answer to a followed log request, against a stand-in control plane and driver:
+// what it posts, and when it stops.
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { LogBatch, LogRequest } from '../api/protocol/log-protocol.js';
+import type { BerthClient } from '../client/berth-client.js';
+import type { Driver, InstanceLogs, InstanceStatus } from './driver.js';
+import { LogResponder } from './log-responder.js';
+
+const untilAborted = (signal: AbortSignal | undefined): Promise<void> =>
+  new Promise((resolve) => (signal?.aborted ? resolve() : signal?.addEventListener('abort', () => resolve(), { once: true })));
+
+describe('LogResponder', () => {
+  it('ends a follow, after its last lines, once the instance is removed from the host', async () => {
+    const request: LogRequest = { id: 'r1', instance: 'web-1', tail: 0, follow: true };
+    const posts: LogBatch[] = [];
+    let handed = false;
+    const client = {
+      logRequests: async ({ signal }: { signal?: AbortSignal }) => {
+        if (!handed) {
+          handed = true;
+          return { requests: [request], cancelled: [] };
+        }
+        await untilAborted(signal);
+        throw new Error('aborted');
+      },
+      sendLogBatch: async (_id: string, batch: LogBatch) => {
+        posts.push(batch);
+        return batch.done !== true;
+      },
+    } as unknown as BerthClient;
+    let removed = false;
+    const logs: InstanceLogs = {
+      tail: async () => [],
+      async *follow(signal) {
+        yield 'last words';
+        await untilAborted(signal);
+      },
+    };
+    const driver = { get: (id: string) => (removed ? undefined : ({ id } as InstanceStatus)), logs: () => logs } as unknown as Driver;
+
+    const stop = new AbortController();
+    const running = new LogResponder(client, driver, pino({ level: 'silent' }), 1_000).run(stop.signal);
+    try {
+      await expect.poll(() => posts.flatMap((p) => p.lines)).toEqual(['last words']);
+      expect(posts.some((p) => p.done === true)).toBe(false);
+      removed = true;
+      await expect.poll(() => posts.at(-1), { timeout: 3_000 }).toEqual({ lines: [], done: true });
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
+});
