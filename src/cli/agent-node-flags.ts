@@ -9,15 +9,15 @@
 //                                                                    while 50 instances start, kept after)
 //   --max-semi-space-size=2    a 2 MiB young generation     ~125 MiB
 //   --optimize-for-size        V8 gives freed pages back     ~85 MiB
-//   --single-threaded          no V8 worker threads: their   ~76 MiB
-//                              malloc arenas kept compiler zones and GC work lists
 //   --no-opt --no-maglev       interpreter and baseline      ~66 MiB
 //                              code only: the optimizing compilers' code (in the node binary)
-//                              is never paged in, nor their zones allocated
+//                              is never paged in, nor their zones allocated in worker threads'
+//                              malloc arenas (which --single-threaded would also avoid, at the
+//                              price of GC pauses on the main thread: no gain once these are set)
 // The agent's own work (JSON of a few KiB per heartbeat, a probe every few seconds per instance)
 // never needed optimized code; driver overhead stays under its aim (bench: p99 < 50 ms). Its client
 // speaks node:http rather than fetch (src/client/transport.ts), which alone saves ~15 MiB.
-export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--optimize-for-size', '--single-threaded', '--no-opt', '--no-maglev'];
+export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--optimize-for-size', '--no-opt', '--no-maglev'];
 
 /**
  * Re-executes this process with AGENT_NODE_FLAGS when `argv` runs `berth agent` and the flags are
