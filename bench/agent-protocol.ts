@@ -3,7 +3,9 @@
 // process driver. Measures, over N starts one at a time:
 //   - assignment received (the agent's long-poll returns) → instance ready (first passing probe)
 //   - the driver's overhead: spawn → ready minus the app's own start (spawn → its "listening"
-//     line, timed here without berth, paired start by start)
+//     line, timed here without berth, once just before and once just after each start through
+//     berth, averaged: the machine's speed drifts, and a start bracketed in time by its two
+//     references is compared with the machine it ran on)
 // and the agent process's RSS idle and with N instances running. Prints one JSON object.
 //   --quick   10 starts and 10 instances instead of 50
 // The agent process runs with the Node flags `berth agent` runs with (src/cli/agent-node-flags.ts).
@@ -84,18 +86,19 @@ async function main(): Promise<void> {
     const own: number[] = [];
     const overhead: number[] = [];
     for (let i = 0; i < N; i++) {
-      const app = await ownStart(HELLO, await freePort());
+      const before = await ownStart(HELLO, await freePort());
       const id = `seq-${i}`;
       await cp.place('hello', id, enrolled.hostId, { replica: i });
       const ready = await next<Extract<Message, { at: number }>>(`ready:${id}`);
       const assigned = seen.get(`assigned:${id}`) as Extract<Message, { at: number }>;
       const starting = seen.get(`starting:${id}`) as Extract<Message, { at: number }>;
+      await cp.requestStop('hello', id);
+      await next(`stopped:${id}`);
+      const app = (before + (await ownStart(HELLO, await freePort()))) / 2;
       toReady.push(ready.at - assigned.at);
       spawnToReady.push(ready.at - starting.at);
       own.push(app);
       overhead.push(ready.at - starting.at - app);
-      await cp.requestStop('hello', id);
-      await next(`stopped:${id}`);
     }
 
     const idle = await memory();
