@@ -13,12 +13,30 @@ const executor = (db: Pick<PGlite, 'query'>): SqlExecutor => ({
 });
 
 /**
- * Postgres's default 128 MB of shared buffers live inside the WebAssembly memory, in this process.
- * A one-box control plane (berth up, restarted on its data) held ~380 MiB RSS; with 16 MB, ~240.
- * Its data is a few MB of events and projections, and the files behind it sit in the kernel's page
- * cache anyway, so the smaller pool costs nothing measurable (PGlite writes this to postgresql.conf).
+ * postgresql.conf of the embedded database. PGlite replaces the file with these lines on every
+ * start, so they are initdb's own settings, with one change: Postgres's default 128 MB of shared
+ * buffers live inside the WebAssembly memory, in this process, and a one-box control plane
+ * (berth up, restarted on its data) held ~380 MiB RSS with them; with 16 MB, ~240. Its data is a
+ * few MB of events and projections, and the files behind it sit in the kernel's page cache anyway,
+ * so the smaller pool costs nothing measurable.
  */
-const POSTGRES_CONF = ['shared_buffers = 16MB'];
+const POSTGRES_CONF = [
+  'shared_buffers = 16MB',
+  'max_connections = 100',
+  'dynamic_shared_memory_type = posix',
+  'max_wal_size = 1GB',
+  'min_wal_size = 80MB',
+  'log_file_mode = 0640',
+  'log_timezone = UTC',
+  'autovacuum_worker_slots = 16',
+  "datestyle = 'iso, mdy'",
+  'timezone = UTC',
+  'lc_messages = C',
+  'lc_monetary = C',
+  'lc_numeric = C',
+  'lc_time = C',
+  "default_text_search_config = 'pg_catalog.english'",
+];
 
 export async function openPgliteDriver(dataDir?: string): Promise<SqlDriver> {
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
