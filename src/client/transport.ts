@@ -33,17 +33,22 @@ export const nodeHttpTransport: Transport = ({ method, url, headers, body, signa
     const https = url.protocol === 'https:';
     const send = https ? httpsRequest : httpRequest;
     const outgoing = { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) };
-    const req = send(url, { method, headers: outgoing, agent: https ? agents.https : agents.http, signal }, (res) => resolve(nodeResponse(res)));
-    req.once('error', reject);
+    const req = send(url, { method, headers: outgoing, agent: https ? agents.https : agents.http, signal }, (res) => resolve(nodeResponse(res, signal)));
+    // an abort says why (a TimeoutError from AbortSignal.timeout), not only that it happened
+    req.once('error', (error) => reject(signal.aborted ? signal.reason : error));
     req.end(body);
   });
 
-function nodeResponse(res: IncomingMessage): TransportResponse {
+function nodeResponse(res: IncomingMessage, signal: AbortSignal): TransportResponse {
   return {
     status: res.statusCode ?? 0,
     async text() {
       const parts: Buffer[] = [];
-      for await (const chunk of res) parts.push(chunk as Buffer);
+      try {
+        for await (const chunk of res) parts.push(chunk as Buffer);
+      } catch (error) {
+        throw signal.aborted ? signal.reason : error;
+      }
       return Buffer.concat(parts).toString('utf8');
     },
     chunks: () => res,
