@@ -30,5 +30,8 @@ describe('secret input', () => {
     expect(() => parsePairs(['hunter-2!'], 'secret', {})).toThrow(/secret 1: neither NAME \(letters, digits and "_"\) nor NAME=value/);
     for (const input of [['bad-name=hunter2'], ['hunter2']]) expect(() => parsePairs(input, 'pair')).not.toThrow(/hunter2/);
     expect(() => parsePairs(['hunter-2!'], 'secret', {})).not.toThrow(/hunter-2/);
+    // a token pasted alone fits the name syntax: it is not repeated back
+    expect(() => parsePairs(['sk_live_abc123'], 'secret', {})).toThrow(/secret 1: no environment variable of that name is set/);
+    expect(() => parsePairs(['sk_live_abc123'], 'secret', {})).not.toThrow(/sk_live/);
   });
 });

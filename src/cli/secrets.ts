@@ -19,6 +19,9 @@ interface Options extends ConnectOptions {
   fromFile?: string;
 }
 
+/** A variable name as people write them; a bare argument outside it may be a pasted value. */
+const CONVENTIONAL_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
 /**
  * `NAME=value` pairs; the value may hold `=`. Given `env` (the command line), a bare `NAME` takes
  * the value of the environment variable NAME; without it (a file), a line needs its `=`. Errors
@@ -30,8 +33,8 @@ export function parsePairs(pairs: readonly string[], where: string, env?: Readon
   pairs.forEach((pair, i) => {
     const eq = pair.indexOf('=');
     const name = eq < 0 ? pair : pair.slice(0, eq);
-    // Without "=", text that cannot be a name may be a value pasted alone: it is not echoed. Text
-    // that can be one is named when no such variable is set, the price of reading NAME from env.
+    // Without "=", the text may be a value pasted alone (sk_live_…, ghp_… fit the name syntax):
+    // it is named back only when it looks like a conventional variable name (upper case).
     if (eq < 0 && env === undefined) throw new ValidationError(`${where} ${i + 1}: no "="; write NAME=value`);
     if (eq < 0 && !ENV_NAME.test(name)) {
       throw new ValidationError(`${where} ${i + 1}: neither NAME (letters, digits and "_") nor NAME=value; write e.g. DATABASE_URL to take the value of $DATABASE_URL`);
@@ -40,6 +43,7 @@ export function parsePairs(pairs: readonly string[], where: string, env?: Readon
     if (Object.hasOwn(secrets, name)) throw new ValidationError(`${where} ${i + 1}: ${name} is given twice; keep one`);
     const value = eq < 0 ? env?.[name] : pair.slice(eq + 1);
     if (value === undefined) {
+      if (!CONVENTIONAL_NAME.test(name)) throw new ValidationError(`${where} ${i + 1}: no environment variable of that name is set; export it first (in bash: read -rs NAME && export NAME) and pass NAME, or give a file with --from-file`);
       throw new ValidationError(`${where} ${i + 1}: the environment variable ${name} is not set; export it first (in bash: read -rs ${name} && export ${name}) or give a file with --from-file`);
     }
     secrets[name] = value;

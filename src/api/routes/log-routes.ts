@@ -112,8 +112,10 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
           // Followed lines interleave as they come; each batch stays whole. A follow outlives the
           // instances it began with (a deploy or a scale-out starts others): every RESCAN_MS it
           // re-reads the service's instances, level-based like the control loops, and follows each
-          // one its agent now has that it has not followed yet, from the lines written since the
-          // follow began (all of a new log, up to MAX_TAIL lines). Each instance is followed once,
+          // one its agent now has that it has not followed yet. One placed before the follow began
+          // (its agent had not reported it yet) is read as asked (--tail, --since); one placed
+          // since has only new lines: all of its log, up to MAX_TAIL lines, with no time cut that
+          // would compare this clock with its agent's. Each instance is followed once,
           // so no line comes twice; one that goes away ends its own read (its agent says done once
           // it is removed) and the rest go on, until the reader leaves. A poll, not a watch on
           // heartbeats: one indexed query a second per follower is cheap, and a heartbeat does not
@@ -125,13 +127,14 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
             reads.push(readOne(t, send, from));
           };
           for (const t of targets) follow(t, request);
-          const later: Reading = { tail: MAX_TAIL, follow: true, since: startedAt };
+          const placedBefore = new Set(rows.map((r) => r.id));
+          const placedSince: Reading = { tail: MAX_TAIL, follow: true };
           while (query.instance === undefined && !signal.aborted) {
             await sleep(RESCAN_MS, undefined, { signal }).catch(() => undefined);
             if (signal.aborted) break;
             // A failed look (the database away for a moment) is only retried at the next one.
             const current = await store.driver.query<Target>(TARGETS, [service.id, null]).catch(() => []);
-            for (const t of current) if (!followed.has(t.id) && reported(t)) follow(t, later);
+            for (const t of current) if (!followed.has(t.id) && reported(t)) follow(t, placedBefore.has(t.id) ? request : placedSince);
           }
           await Promise.all(reads);
         } else {
