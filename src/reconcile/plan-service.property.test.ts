@@ -170,10 +170,12 @@ test('the service plan keeps its promises', () => {
       stats.stops += Number(stops.length > 0);
       stats.drainStops += Number(drainStops.length > 0);
     }),
-    { numRuns: 400 },
+    // 1,000 runs: the drain branch comes up in a few percent of them, and 400 (a random seed each
+    // time) fell short of the coverage check below about once in a few dozen runs
+    { numRuns: 1_000 },
   );
   // the generator reaches every branch it is meant to check
-  expect(stats.places).toBeGreaterThan(40);
-  expect(stats.stops).toBeGreaterThan(40);
+  expect(stats.places).toBeGreaterThan(100);
+  expect(stats.stops).toBeGreaterThan(100);
   expect(stats.drainStops).toBeGreaterThan(5);
 });
