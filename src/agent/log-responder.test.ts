@@ -51,4 +51,55 @@ describe('LogResponder', () => {
       await running;
     }
   });
+
+  it('keeps the lines written while the tail is being posted', async () => {
+    const request: LogRequest = { id: 'r2', instance: 'web-1', tail: 10, follow: true };
+    const posts: LogBatch[] = [];
+    const written = ['booting'];
+    let releaseTail: () => void = () => {};
+    const tailPosted = new Promise<void>((resolve) => (releaseTail = resolve));
+    let handed = false;
+    const client = {
+      logRequests: async ({ signal }: { signal?: AbortSignal }) => {
+        if (!handed) {
+          handed = true;
+          return { requests: [request], cancelled: [] };
+        }
+        await untilAborted(signal);
+        throw new Error('aborted');
+      },
+      sendLogBatch: async (_id: string, batch: LogBatch) => {
+        // the tail's post is slow; the app writes meanwhile
+        if (posts.length === 0) await tailPosted;
+        posts.push(batch);
+        return true;
+      },
+    } as unknown as BerthClient;
+    // as the real log: a follow reads what is written after it starts
+    const logs: InstanceLogs = {
+      tail: async () => [...written],
+      async *follow(signal) {
+        let seen = written.length;
+        while (!signal?.aborted) {
+          while (seen < written.length) yield written[seen++]!;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      },
+    };
+    const driver = { get: (id: string) => ({ id }) as InstanceStatus, logs: () => logs } as unknown as Driver;
+
+    const stop = new AbortController();
+    const running = new LogResponder(client, driver, pino({ level: 'silent' }), 1_000).run(stop.signal);
+    try {
+      await expect.poll(() => handed).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      written.push('listening on :8080');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      releaseTail();
+      await expect.poll(() => posts.flatMap((p) => p.lines), { timeout: 3_000 }).toEqual(['booting', 'listening on :8080']);
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
 });

@@ -59,17 +59,21 @@ export class LogResponder {
     }
     const logs = this.driver.logs(request.instance);
     const tail = await logs.tail(request.tail, { since: request.since });
-    for (let i = 0; i < tail.length || i === 0; i += MAX_BATCH) {
-      const last = i + MAX_BATCH >= tail.length;
-      if (!(await post(tail.slice(i, i + MAX_BATCH), last && !request.follow))) return;
-    }
-    if (!request.follow) return;
-
+    // A follow starts reading as soon as the tail is read, not once it is posted: what the app
+    // writes while the tail's batches travel (a booting app writes a lot) waits in the buffer
+    // instead of being skipped.
     const buffer: string[] = [];
-    const reading = (async () => {
-      for await (const line of logs.follow(signal)) buffer.push(line);
-    })();
+    const reading = request.follow
+      ? (async () => {
+          for await (const line of logs.follow(signal)) buffer.push(line);
+        })()
+      : undefined;
     try {
+      for (let i = 0; i < tail.length || i === 0; i += MAX_BATCH) {
+        const last = i + MAX_BATCH >= tail.length;
+        if (!(await post(tail.slice(i, i + MAX_BATCH), last && !request.follow))) return;
+      }
+      if (!request.follow) return;
       while (!signal.aborted) {
         await sleep(FLUSH_MS, undefined, { signal }).catch(() => undefined);
         while (buffer.length > 0 && !signal.aborted) {
@@ -85,8 +89,10 @@ export class LogResponder {
       }
     } finally {
       // Ends the follow (its loop watches the signal) when the reader left first.
-      if (!signal.aborted) this.#answering.get(request.id)?.abort();
-      await reading.catch(() => undefined);
+      if (reading !== undefined) {
+        if (!signal.aborted) this.#answering.get(request.id)?.abort();
+        await reading.catch(() => undefined);
+      }
     }
   }
 }
