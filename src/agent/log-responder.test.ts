@@ -10,25 +10,31 @@ import { LogResponder } from './log-responder.js';
 const untilAborted = (signal: AbortSignal | undefined): Promise<void> =>
   new Promise((resolve) => (signal?.aborted ? resolve() : signal?.addEventListener('abort', () => resolve(), { once: true })));
 
+/** A control plane that hands out `request` once, then holds the poll; batches go to `onBatch`. */
+function standIn(request: LogRequest, onBatch: (batch: LogBatch) => Promise<boolean>): { client: BerthClient; handed: () => boolean } {
+  let handed = false;
+  const client = {
+    logRequests: async ({ signal }: { signal?: AbortSignal }) => {
+      if (!handed) {
+        handed = true;
+        return { requests: [request], cancelled: [] };
+      }
+      await untilAborted(signal);
+      throw new Error('aborted');
+    },
+    sendLogBatch: (_id: string, batch: LogBatch) => onBatch(batch),
+  } as unknown as BerthClient;
+  return { client, handed: () => handed };
+}
+
 describe('LogResponder', () => {
   it('ends a follow, after its last lines, once the instance is removed from the host', async () => {
     const request: LogRequest = { id: 'r1', instance: 'web-1', tail: 0, follow: true };
     const posts: LogBatch[] = [];
-    let handed = false;
-    const client = {
-      logRequests: async ({ signal }: { signal?: AbortSignal }) => {
-        if (!handed) {
-          handed = true;
-          return { requests: [request], cancelled: [] };
-        }
-        await untilAborted(signal);
-        throw new Error('aborted');
-      },
-      sendLogBatch: async (_id: string, batch: LogBatch) => {
-        posts.push(batch);
-        return batch.done !== true;
-      },
-    } as unknown as BerthClient;
+    const { client } = standIn(request, async (batch) => {
+      posts.push(batch);
+      return batch.done !== true;
+    });
     let removed = false;
     const logs: InstanceLogs = {
       tail: async () => [],
@@ -58,23 +64,12 @@ describe('LogResponder', () => {
     const written = ['booting'];
     let releaseTail: () => void = () => {};
     const tailPosted = new Promise<void>((resolve) => (releaseTail = resolve));
-    let handed = false;
-    const client = {
-      logRequests: async ({ signal }: { signal?: AbortSignal }) => {
-        if (!handed) {
-          handed = true;
-          return { requests: [request], cancelled: [] };
-        }
-        await untilAborted(signal);
-        throw new Error('aborted');
-      },
-      sendLogBatch: async (_id: string, batch: LogBatch) => {
-        // the tail's post is slow; the app writes meanwhile
-        if (posts.length === 0) await tailPosted;
-        posts.push(batch);
-        return true;
-      },
-    } as unknown as BerthClient;
+    const { client, handed } = standIn(request, async (batch) => {
+      // the tail's post is slow; the app writes meanwhile
+      if (posts.length === 0) await tailPosted;
+      posts.push(batch);
+      return true;
+    });
     // as the real log: a follow reads what is written after it starts
     const logs: InstanceLogs = {
       tail: async () => [...written],
@@ -91,7 +86,7 @@ describe('LogResponder', () => {
     const stop = new AbortController();
     const running = new LogResponder(client, driver, pino({ level: 'silent' }), 1_000).run(stop.signal);
     try {
-      await expect.poll(() => handed).toBe(true);
+      await expect.poll(handed).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 50));
       written.push('listening on :8080');
       await new Promise((resolve) => setTimeout(resolve, 50));
