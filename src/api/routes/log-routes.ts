@@ -53,7 +53,7 @@ const TARGETS = `SELECT id, host_id, stop_requested_at IS NOT NULL AS stopped FR
   ORDER BY stop_requested_at IS NOT NULL, id`;
 
 export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono<ApiEnv> {
-  const { store, tokens, fleet, logRelay, now } = deps;
+  const { store, tokens, fleet, logRelay, now, log } = deps;
   const app = new Hono<ApiEnv>();
   app.use('/services/:service/logs', authenticate(tokens, 'admin'));
   app.use('/agent/log-requests', authenticate(tokens, 'agent'));
@@ -129,11 +129,20 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
           for (const t of targets) follow(t, request);
           const placedBefore = new Set(rows.map((r) => r.id));
           const placedSince: Reading = { tail: MAX_TAIL, follow: true };
+          let failedLooks = 0;
           while (query.instance === undefined && !signal.aborted) {
             await sleep(RESCAN_MS, undefined, { signal }).catch(() => undefined);
             if (signal.aborted) break;
-            // A failed look (the database away for a moment) is only retried at the next one.
-            const current = await store.driver.query<Target>(TARGETS, [service.id, null]).catch(() => []);
+            // A failed look (the database away for a moment) is retried at the next one, and said
+            // once a minute while it lasts; the instances already followed go on meanwhile.
+            let current: Target[];
+            try {
+              current = await store.driver.query<Target>(TARGETS, [service.id, null]);
+              failedLooks = 0;
+            } catch (error) {
+              if (failedLooks++ % 60 === 0) log.warn({ service: service.name, err: (error as Error).message }, 'a log follow could not look for new instances; retrying every second');
+              continue;
+            }
             for (const t of current) if (!followed.has(t.id) && reported(t)) follow(t, placedBefore.has(t.id) ? request : placedSince);
           }
           await Promise.all(reads);
