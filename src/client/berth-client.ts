@@ -157,8 +157,8 @@ export class BerthClient {
   pushMetric = (name: string, body: ExternalMetricRequest): Promise<ExternalMetricResponse> =>
     this.#json('POST', `/v1/services/${encodeURIComponent(name)}/metrics`, { body });
 
-  /** With an edge token: this edge's load report. */
-  pushEdgeMetrics = async (report: EdgeMetrics): Promise<void> => {
+  /** With an edge token: this edge's load report (read only: the edge keeps its own). */
+  pushEdgeMetrics = async (report: Omit<EdgeMetrics, 'services'> & { readonly services: readonly EdgeMetrics['services'][number][] }): Promise<void> => {
     await (await this.#send('POST', '/v1/edge/metrics', { body: report })).text();
   };
 

@@ -1,5 +1,6 @@
 // What the edge tells the control plane: load every second (the autoscaler's input) and "wake
 // this service" for a request held at zero. Over HTTP for `berth edge`; in-process for `berth up`.
+import { BerthClient } from '../client/berth-client.js';
 import { nodeHttpTransport, type TransportResponse } from '../client/transport.js';
 import type { EdgeMetricsReport } from './metrics-report.js';
 
@@ -9,56 +10,34 @@ export interface ControlPlaneLink {
   activate(service: string, queued: number, edge: string): Promise<void>;
 }
 
-export class ControlPlaneError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'ControlPlaneError';
-  }
-}
-
-/** The control plane's HTTP API, with the edge's bearer token. */
+/**
+ * The control plane's HTTP API, with the edge's bearer token: load reports and activations go
+ * through the shared client (BerthClient); the route table's long-poll, whose 204 and 401 the
+ * edge reads itself, through `send`.
+ */
 export class HttpControlPlane implements ControlPlaneLink {
-  readonly base: string;
+  readonly #base: string;
+  readonly #client: BerthClient;
 
   constructor(
     base: string,
     private readonly token: string,
-    private readonly timeoutMs = 5_000,
+    timeoutMs = 5_000,
   ) {
-    this.base = base.replace(/\/+$/, '');
-  }
-
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { authorization: `Bearer ${this.token}`, ...extra };
+    this.#base = base.replace(/\/+$/, '');
+    this.#client = new BerthClient({ url: this.#base, token, timeoutMs });
   }
 
   async pushMetrics(report: EdgeMetricsReport): Promise<void> {
-    await this.post('/v1/edge/metrics', report);
+    await this.#client.pushEdgeMetrics(report);
   }
 
   async activate(service: string, queued: number, edge: string): Promise<void> {
-    await this.post(`/v1/services/${encodeURIComponent(service)}/activate`, { edge, queued });
+    await this.#client.activate(service, { edge, queued });
   }
 
-  /** A request with the edge's token, over the client's transport (node:http, keep-alive). */
-  send(method: string, path: string, options: { body?: unknown; signal: AbortSignal }): Promise<TransportResponse> {
-    const json = options.body !== undefined;
-    return nodeHttpTransport({
-      method,
-      url: new URL(`${this.base}${path}`),
-      headers: this.headers(json ? { accept: 'application/json', 'content-type': 'application/json' } : { accept: 'application/json' }),
-      ...(json ? { body: JSON.stringify(options.body) } : {}),
-      signal: options.signal,
-    });
-  }
-
-  private async post(path: string, body: unknown): Promise<void> {
-    const response = await this.send('POST', path, { body, signal: AbortSignal.timeout(this.timeoutMs) });
-    // read the body whole so the connection can be reused
-    const text = await response.text();
-    if (response.status < 200 || response.status >= 300) throw new ControlPlaneError(`POST ${path}: ${response.status} ${text.slice(0, 200)}`, response.status);
+  /** A GET with the edge's token, over the client's transport (node:http, keep-alive). */
+  get(path: string, signal: AbortSignal): Promise<TransportResponse> {
+    return nodeHttpTransport({ method: 'GET', url: new URL(`${this.#base}${path}`), headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' }, signal });
   }
 }

@@ -86,9 +86,7 @@ export class PollRouteSource implements RouteSource {
 
   private async poll(): Promise<RouteTable | undefined> {
     const hold = this.options.holdMs ?? DEFAULT_HOLD_MS;
-    const response = await this.controlPlane.send('GET', `/v1/edge/routes?after=${this.version}`, {
-      signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(hold + 15_000)]),
-    });
+    const response = await this.controlPlane.get(`/v1/edge/routes?after=${this.version}`, AbortSignal.any([this.abort.signal, AbortSignal.timeout(hold + 15_000)]));
     if (response.status === 204) {
       await response.text();
       return undefined;
