@@ -38,17 +38,22 @@ server.listen(Number(process.env.PORT), () => console.log(\`hello \${version} li
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 
-export const berthYaml = (replicas: number) => `services:
-  hello:
+/**
+ * One service of the test app in berth.yaml, with fast probes and rollouts; `count` is its
+ * `replicas:` or `scale:` line.
+ */
+export const testService = (name: string, count: string, grace = '5s') => `  ${name}:
     run: node server.mjs
     resources: { memory: 64Mi, cpu: 0.1 }
-    http: { host: hello.localhost }
+    http: { host: ${name}.localhost }
     health:
       ready: { type: http, path: /healthz, interval: 300ms, timeout: 250ms, failures: 1 }
-    replicas: ${replicas}
+    ${count}
     deploy: { minHealthy: 1s, healthyDeadline: 8s }
-    stop: { grace: 5s }
+    stop: { grace: ${grace} }
 `;
+
+export const berthYaml = (replicas: number) => `services:\n${testService('hello', `replicas: ${replicas}`)}`;
 
 
 export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {

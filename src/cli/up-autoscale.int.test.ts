@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScaleView } from '../api/protocol/scale-protocol.js';
 import type { ServiceStatusInfo } from '../api/protocol/status-protocol.js';
-import { BerthUp, buildBerth, until } from './berth-up.fixture.js';
+import { BerthUp, buildBerth, testService, until } from './berth-up.fixture.js';
 
 /** Answers after 80 ms, so in-flight requests pile up with the clients; health answers at once. */
 const SLOW_APP = `import { createServer } from 'node:http';
@@ -25,25 +25,7 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 
 // ~1 client in flight is half of one instance's target (2); 10 clients ask for 5 instances.
 const BERTH_YAML = `services:
-  busy:
-    run: node server.mjs
-    resources: { memory: 64Mi, cpu: 0.1 }
-    http: { host: busy.localhost }
-    health:
-      ready: { type: http, path: /healthz, interval: 300ms, timeout: 250ms, failures: 1 }
-    scale: { min: 1, max: 6, target: { concurrency: 2 }, stabilization: 10s }
-    deploy: { minHealthy: 1s, healthyDeadline: 8s }
-    stop: { grace: 2s }
-  sleepy:
-    run: node server.mjs
-    resources: { memory: 64Mi, cpu: 0.1 }
-    http: { host: sleepy.localhost }
-    health:
-      ready: { type: http, path: /healthz, interval: 300ms, timeout: 250ms, failures: 1 }
-    scale: { min: 0, max: 2, target: { concurrency: 10 }, idle: 10s }
-    deploy: { minHealthy: 1s, healthyDeadline: 8s }
-    stop: { grace: 2s }
-`;
+${testService('busy', 'scale: { min: 1, max: 6, target: { concurrency: 2 }, stabilization: 10s }', '2s')}${testService('sleepy', 'scale: { min: 0, max: 2, target: { concurrency: 10 }, idle: 10s }', '2s')}`;
 
 describe('berth up autoscales, end to end', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-up-autoscale-'));
