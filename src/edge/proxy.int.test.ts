@@ -28,6 +28,19 @@ export async function until(condition: () => boolean): Promise<void> {
   if (!condition()) throw new Error('condition not met within 5 s');
 }
 
+/** The body of a GET through the edge, as bytes. */
+function bytesFrom(port: number, path: string, agent: http.Agent): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, headers: { host: 'web.test' }, agent }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => parts.push(chunk));
+      res.on('end', () => resolve(Buffer.concat(parts)));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
 /** Sends raw bytes on one connection and collects what comes back until `done` says so. */
 function rawExchange(port: number, bytes: string, done: (text: string) => boolean): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -105,9 +118,25 @@ for (const mode of ['per-connection', 'per-request'] as RoutingMode[]) {
       expect(head.body).toBe('');
     });
 
-    it('carries a large answer intact to a client that reads slowly', async () => {
+    it('carries a large answer intact to a client that reads slowly, while other connections read and write', async () => {
       // more than the kernel's socket buffers hold, so writes to the client have to queue
       const size = 24 * 1024 * 1024;
+      // other keep-alive connections busy all along: their sockets read while the slow client's
+      // queued writes still point into memory the edge read into (socket-reads.ts)
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 3 });
+      let downloading = true;
+      const others = Array.from({ length: 3 }, async () => {
+        let exchanges = 0;
+        while (downloading || exchanges === 0) {
+          const upload = `${exchanges % 10}`.repeat(20_000);
+          const answer = await edgeRequest(edge.port, 'web.test', '/other', { method: 'POST', body: upload, agent });
+          expect((JSON.parse(answer.body) as EchoAnswer).body === upload).toBe(true);
+          const small = await bytesFrom(edge.port, '/small?size=30000', agent);
+          expect(small.equals(patternBytes(30_000))).toBe(true);
+          exchanges++;
+        }
+        return exchanges;
+      });
       const received = await new Promise<Buffer>((resolve, reject) => {
         const req = http.request({ host: '127.0.0.1', port: edge.port, path: `/big?size=${size}`, headers: { host: 'web.test' }, agent: false }, (res) => {
           const parts: Buffer[] = [];
@@ -126,8 +155,12 @@ for (const mode of ['per-connection', 'per-request'] as RoutingMode[]) {
         req.on('error', reject);
         req.end();
       });
+      downloading = false;
+      const exchanges = await Promise.all(others);
+      agent.destroy();
       expect(received.length).toBe(size);
       expect(received.equals(patternBytes(size))).toBe(true);
+      expect(Math.min(...exchanges)).toBeGreaterThan(0);
     });
 
     it('answers pipelined requests in order on one connection', async () => {

@@ -5,7 +5,8 @@ import net from 'node:net';
 import { clientAddress } from './forwarded-headers.js';
 import type { InstanceAttachment } from './routed-instance.js';
 import type { Routing } from './routing.js';
-import { keepChunk, type UpstreamPool } from './upstream-pool.js';
+import { keepChunk } from './socket-reads.js';
+import type { UpstreamPool } from './upstream-pool.js';
 
 class TcpPipe implements InstanceAttachment {
   constructor(

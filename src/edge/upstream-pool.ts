@@ -3,10 +3,11 @@
 // socket gets its listeners once; who is using it is a field, not a re-registration.
 import net from 'node:net';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
+import { SocketReads, type ChunkReader } from './socket-reads.js';
 
 /** Whoever is using an upstream connection now. */
 export interface UpstreamOwner {
-  /** `chunk` is only valid during the call unless the owner calls keepChunk() */
+  /** `chunk` is only valid during the call unless the owner calls keepChunk() (socket-reads.ts) */
   onUpstreamData(chunk: Buffer): void;
   /** the instance closed its side */
   onUpstreamEnd(): void;
@@ -24,29 +25,7 @@ export const NO_OWNER: UpstreamOwner = {
   onUpstreamDrain: () => {},
 };
 
-/**
- * Reads from instances land in one shared buffer (Node's `onread`), not a new allocation per
- * read: answers are written on to the client at once, and a write that completes leaves nothing
- * behind. An owner that keeps a chunk (a write that had to queue, an answer held for rewriting)
- * calls `keepChunk()`, and the next read gets a fresh buffer.
- */
-let readBuffer = Buffer.allocUnsafe(64 * 1024);
-let readBufferKept = false;
-
-function nextReadBuffer(): Buffer {
-  if (readBufferKept) {
-    readBuffer = Buffer.allocUnsafe(64 * 1024);
-    readBufferKept = false;
-  }
-  return readBuffer;
-}
-
-/** The chunk just handed to an owner stays referenced: do not read into its memory again. */
-export function keepChunk(): void {
-  readBufferKept = true;
-}
-
-export class UpstreamConnection {
+export class UpstreamConnection implements ChunkReader {
   owner: UpstreamOwner;
   readonly socket: net.Socket;
   connected = false;
@@ -64,19 +43,8 @@ export class UpstreamConnection {
     owner: UpstreamOwner,
   ) {
     this.owner = owner;
-    const socket = net.connect({
-      host: instance.address,
-      port: instance.port,
-      noDelay: true,
-      onread: {
-        buffer: nextReadBuffer,
-        callback: (length: number, buffer: Uint8Array): boolean => {
-          this.owner.onUpstreamData(Buffer.from(buffer.buffer, buffer.byteOffset, length));
-          // an owner that must wait pauses the socket itself
-          return true;
-        },
-      },
-    });
+    const reads = new SocketReads(this);
+    const socket = net.connect({ host: instance.address, port: instance.port, noDelay: true, onread: reads.onread });
     this.socket = socket;
     socket.on('connect', () => {
       this.connected = true;
@@ -89,8 +57,13 @@ export class UpstreamConnection {
     });
     socket.on('close', () => {
       this.closed = true;
+      reads.release();
       this.owner.onUpstreamClose(this.error);
     });
+  }
+
+  onChunk(chunk: Buffer): void {
+    this.owner.onUpstreamData(chunk);
   }
 
   /** Closes the connection; its remaining events go nowhere. */

@@ -1,0 +1,87 @@
+// Sockets reading into memory of their own (socket-reads.ts), over real loopback connections: a
+// chunk a reader keeps is never read into again, and accepted sockets read, half-close and close
+// as net.Server's own would.
+import net from 'node:net';
+import { afterEach, expect, it } from 'vitest';
+import { acceptWithOwnReads, keepChunk, SocketReads } from './socket-reads.js';
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const close of cleanup.splice(0)) close();
+});
+
+function listening(onSocket: (socket: net.Socket) => void = () => {}): Promise<{ server: net.Server; port: number }> {
+  const server = net.createServer({ allowHalfOpen: true }, onSocket);
+  cleanup.push(() => server.close());
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as net.AddressInfo).port })));
+}
+
+async function arrived(condition: () => boolean): Promise<void> {
+  for (let n = 0; n < 500 && !condition(); n++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(condition()).toBe(true);
+}
+
+it('never reads into a chunk a reader kept, on its own socket or another', async () => {
+  const peers: net.Socket[] = [];
+  const { port } = await listening((socket) => peers.push(socket));
+  const kept: Buffer[] = [];
+  const seen: string[][] = [[], []];
+  const sockets = [0, 1].map((n) => {
+    const reads = new SocketReads({
+      onChunk(chunk) {
+        seen[n]!.push(chunk.toString());
+        // socket 0 keeps every chunk, as a write that had to queue would
+        if (n === 0) {
+          kept.push(chunk);
+          keepChunk();
+        }
+      },
+    });
+    const socket = net.connect({ port, host: '127.0.0.1', onread: reads.onread });
+    socket.on('close', () => reads.release());
+    cleanup.push(() => socket.destroy());
+    return socket;
+  });
+  await arrived(() => peers.length === 2);
+  // the server's sockets come in connection order only by chance: match them by local port
+  const peerOf = (socket: net.Socket) => peers.find((peer) => peer.remotePort === socket.localPort)!;
+  for (let round = 0; round < 20; round++) {
+    peerOf(sockets[0]!).write(`zero-${round};`);
+    await arrived(() => seen[0]!.join('').includes(`zero-${round};`));
+    peerOf(sockets[1]!).write(`one-${round};`);
+    await arrived(() => seen[1]!.join('').includes(`one-${round};`));
+  }
+  expect(kept.map((chunk) => chunk.toString()).join('')).toBe(Array.from({ length: 20 }, (_, round) => `zero-${round};`).join(''));
+});
+
+it('accepts connections whose sockets read through their own buffers, half-close and close', async () => {
+  const { server, port } = await listening(() => {
+    throw new Error('the server made the socket itself');
+  });
+  const received: string[] = [];
+  let ended = false;
+  let released = false;
+  const taken = acceptWithOwnReads(server, { noDelay: true, allowHalfOpen: true }, (socket, reads) => {
+    reads.reader = { onChunk: (chunk) => received.push(chunk.toString()) };
+    socket.on('end', () => {
+      ended = true;
+      // half-open: the client finished sending and still reads the answer
+      socket.end(`got ${received.join('')}`);
+    });
+    socket.on('close', () => {
+      reads.release();
+      released = true;
+    });
+  });
+  expect(taken).toBe(true);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const client = net.connect(port, '127.0.0.1', () => client.end('hello edge'));
+    let text = '';
+    client.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    client.on('end', () => resolve(text));
+    client.on('error', reject);
+  });
+  expect(answer).toBe('got hello edge');
+  expect(ended).toBe(true);
+  await arrived(() => released);
+});
