@@ -22,7 +22,8 @@ import type { ProxyContext } from './proxy.js';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
 import type { HttpRoute } from './routing.js';
 import type { LoadUnit, ServiceInstances } from './service-instances.js';
-import { keepChunk, type UpstreamConnection, type UpstreamOwner } from './upstream-pool.js';
+import { keepChunk, type ChunkReader, type SocketReads } from './socket-reads.js';
+import type { UpstreamConnection, UpstreamOwner } from './upstream-pool.js';
 
 const CONNECTION_LINE = /\r\nConnection:[^\r]*/gi;
 const CLOSE_END = Buffer.from('Connection: close\r\n\r\n', 'latin1');
@@ -64,7 +65,7 @@ interface AnswerRewrite {
   close: boolean;
 }
 
-export class ClientConnection implements FramingListener, UpstreamOwner, InstanceAttachment {
+export class ClientConnection implements FramingListener, UpstreamOwner, InstanceAttachment, ChunkReader {
   private framing: HttpFraming;
   private chunk: Buffer | undefined;
   private readonly out: Buffer[] = [];
@@ -106,26 +107,36 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private forwardedHost = '\0';
   private forwardedBuffer: Buffer = Buffer.alloc(0);
 
+  /**
+   * `reads`: the client's socket reads through SocketReads (chunks valid only during the call);
+   * without it, through 'data' events.
+   */
   constructor(
     private readonly client: net.Socket,
     private readonly context: ProxyContext,
+    private readonly reads?: SocketReads,
   ) {
     this.address = clientAddress(client.remoteAddress);
     this.framing = new HttpFraming('request', this);
     // shared listeners rather than closures per connection: `Connection: close` traffic makes
     // one of these per request
     (client as OwnedSocket)[OWNER] = this;
-    client.on('data', onData);
+    if (reads !== undefined) reads.reader = this;
+    else client.on('data', onData);
     client.on('end', onEnd);
     client.on('close', onClose);
     client.on('error', noop);
+  }
+
+  onChunk(chunk: Buffer): void {
+    this.onClientData(chunk);
   }
 
   onClientData(chunk: Buffer): void {
     this.activity++;
     if (this.done) return;
     if (this.framing.tunneled) {
-      if (this.pin !== undefined && !this.pin.upstream.socket.write(chunk)) this.pauseClient();
+      if (this.pin !== undefined) this.toInstance(this.pin, chunk);
       return;
     }
     if (this.deferred !== undefined) {
@@ -144,12 +155,16 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     if (out.length === 0) return;
     const bytes = out.length === 1 ? out[0]! : Buffer.concat(out);
     out.length = 0;
-    if (this.pin !== undefined && !this.pin.upstream.socket.write(bytes)) this.pauseClient();
+    if (this.pin !== undefined) this.toInstance(this.pin, bytes);
   }
 
-  /** The instance reads slower than the client sends: wait for its connection to drain. */
-  private pauseClient(): void {
-    this.client.pause();
+  private toInstance(pin: Pin, bytes: Buffer): void {
+    const socket = pin.upstream.socket;
+    const flushed = socket.write(bytes);
+    // queued rather than written: the bytes may be the client socket's read buffer
+    if (socket.writableLength > 0) keepChunk();
+    // the instance reads slower than the client sends: wait for its connection to drain
+    if (!flushed) this.client.pause();
   }
 
   // FramingListener: the client's requests
@@ -259,7 +274,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     this.outstanding.push(now);
     if (!counted) pin.service.begin(pin.instance, now);
     pin.response.expectResponseTo(head.method);
-    if (pin.upstream.reused && this.outstanding.length === 1 && !head.hasBody) this.replay = head.raw;
+    // a copy: the head is in the client socket's read buffer, which the next read overwrites
+    if (pin.upstream.reused && this.outstanding.length === 1 && !head.hasBody) this.replay = Buffer.from(head.raw);
     let raw = head.raw;
     if (this.setCookie !== undefined) {
       this.rewrite = { extra: `Set-Cookie: ${this.setCookie}\r\n`, close: false };
@@ -292,7 +308,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private suspend(head: MessageHead, end: number): void {
     this.stopped = true;
     const chunk = this.chunk!;
-    this.deferred = end < chunk.length ? Buffer.concat([head.raw, chunk.subarray(end)]) : head.raw;
+    // copied out of the client socket's read buffer, which the next read overwrites
+    this.deferred = Buffer.concat(end < chunk.length ? [head.raw, chunk.subarray(end)] : [head.raw]);
     this.client.pause();
   }
 
@@ -540,6 +557,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   }
 
   onClientClose(): void {
+    this.reads?.release();
     this.done = true;
     this.unpin();
     this.context.closed(this);

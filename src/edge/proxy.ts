@@ -3,6 +3,7 @@
 // connections, not by a timer per socket re-armed on every read and write.
 import net from 'node:net';
 import { ClientConnection } from './connection-proxy.js';
+import { acceptWithOwnReads } from './socket-reads.js';
 import type { Routing } from './routing.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
@@ -25,9 +26,11 @@ export class HttpProxy {
   readonly server: net.Server;
   private readonly connections = new Set<ClientConnection>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly context: ProxyContext;
 
   constructor(routing: Routing, pool: UpstreamPool, timeouts: ProxyTimeouts) {
     const context: ProxyContext = { routing, pool, timeouts, closed: (connection) => this.connections.delete(connection) };
+    this.context = context;
     // half-open: a client may finish sending and still wait for its answers
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       this.connections.add(new ClientConnection(socket, context));
@@ -44,6 +47,10 @@ export class HttpProxy {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
         this.server.removeListener('error', reject);
+        // the server's own 'connection' path stays as the fallback
+        acceptWithOwnReads(this.server, { noDelay: true, allowHalfOpen: true }, (socket, reads) => {
+          this.connections.add(new ClientConnection(socket, this.context, reads));
+        });
         resolve((this.server.address() as net.AddressInfo).port);
       });
     });
