@@ -62,7 +62,6 @@ const enum State {
   Dead,
 }
 
-const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const CR = 13;
 const LF = 10;
 
@@ -242,6 +241,11 @@ export class HttpFraming {
     this.listener.onError(message);
   }
 
+  private failed(message: string): -1 {
+    this.fail(message);
+    return -1;
+  }
+
   private messageEnd(): void {
     this.state = State.Head;
     this.listener.onMessageEnd();
@@ -249,49 +253,42 @@ export class HttpFraming {
 
   /** Returns the new position; a head split over pushes is carried until its end arrives. */
   private head(chunk: Buffer, pos: number): number {
-    let buffer: Buffer;
-    let base: number;
+    let bytes: Buffer;
+    // where the bytes start in this chunk's coordinates (before it, for carried bytes)
+    let shift: number;
     if (this.carry === undefined) {
       // a client may send CRLFs between messages (RFC 9112 §2.2)
       while (pos < chunk.length && (chunk[pos] === CR || chunk[pos] === LF) && this.kind === 'request') pos++;
       if (pos === chunk.length) return pos;
-      buffer = chunk;
-      base = pos;
+      bytes = pos === 0 ? chunk : chunk.subarray(pos);
+      shift = pos;
     } else {
-      buffer = Buffer.concat([this.carry, chunk.subarray(pos)]);
-      base = 0;
+      bytes = Buffer.concat([this.carry, chunk.subarray(pos)]);
+      shift = pos - this.carry.length;
     }
-    const at = buffer.indexOf(CRLFCRLF, base);
-    if (at < 0) {
-      if (buffer.length - base > MAX_HEAD_BYTES) {
-        this.fail(`head larger than ${MAX_HEAD_BYTES} bytes`);
-        return chunk.length;
-      }
-      this.carry = buffer === chunk ? Buffer.from(chunk.subarray(pos)) : buffer;
-      return chunk.length;
+    const length = this.parseHead(bytes, shift);
+    if (length > 0) return shift + length;
+    if (length === 0) {
+      if (bytes.length > MAX_HEAD_BYTES) this.fail(`head larger than ${MAX_HEAD_BYTES} bytes`);
+      // kept past this push: out of the chunk, which is only lent for the call
+      else this.carry = this.carry === undefined ? Buffer.from(bytes) : bytes;
     }
-    const headEnd = at + 4;
-    if (headEnd - base > MAX_HEAD_BYTES) {
-      this.fail(`head larger than ${MAX_HEAD_BYTES} bytes`);
-      return chunk.length;
-    }
-    const raw = buffer.subarray(base, headEnd);
-    // the end of the head in this chunk's coordinates
-    const end = this.carry === undefined ? headEnd : headEnd - this.carry.length + pos;
-    this.carry = undefined;
-    this.parseHead(raw, end);
-    return end;
+    return chunk.length;
   }
 
   /**
-   * Reads a head straight from its bytes: only the fields framing and routing need become
-   * strings. Line ends must be CRLF: a bare CR or LF is where two parsers start to disagree.
+   * Reads a head straight from its bytes, in one pass that also finds where it ends: only the
+   * fields framing and routing need become strings. Line ends must be CRLF: a bare CR or LF is
+   * where two parsers start to disagree. Returns the head's length once it is complete and
+   * handed on, 0 while it is incomplete, -1 when it failed.
    */
-  private parseHead(raw: Buffer, end: number): void {
-    const limit = raw.length - 2; // the blank line's CRLF
+  private parseHead(bytes: Buffer, shift: number): number {
+    const size = bytes.length;
     let firstEnd = 0;
-    while (firstEnd < limit && raw[firstEnd] !== CR && raw[firstEnd] !== LF) firstEnd++;
-    if (raw[firstEnd] !== CR || raw[firstEnd + 1] !== LF) return this.fail('bare CR or LF in the head');
+    while (firstEnd < size && bytes[firstEnd] !== CR && bytes[firstEnd] !== LF) firstEnd++;
+    if (firstEnd + 1 >= size) return 0;
+    if (bytes[firstEnd] !== CR || bytes[firstEnd + 1] !== LF) return this.failed('bare CR or LF in the head');
+    const raw = bytes;
     let method = '';
     let target = '';
     let status = 0;
@@ -302,15 +299,15 @@ export class HttpFraming {
       while (a < firstEnd && raw[a] !== 32) a++;
       let b = firstEnd - 1;
       while (b > a && raw[b] !== 32) b--;
-      if (a <= 0 || a >= firstEnd || b <= a || firstEnd - b !== 9 || !isHttp1(raw, b + 1)) return this.fail(`malformed request line "${raw.toString('latin1', 0, Math.min(firstEnd, 64))}"`);
+      if (a <= 0 || a >= firstEnd || b <= a || firstEnd - b !== 9 || !isHttp1(raw, b + 1)) return this.failed(`malformed request line "${raw.toString('latin1', 0, Math.min(firstEnd, 64))}"`);
       method = a === 3 && raw[0] === 71 && raw[1] === 69 && raw[2] === 84 ? 'GET' : raw.toString('latin1', 0, a);
       target = raw.toString('latin1', a + 1, b);
       http11 = raw[b + 8] !== 48; // HTTP/1.0
     } else {
-      if (firstEnd < 12 || !isHttp1(raw, 0) || raw[8] !== 32) return this.fail(`malformed status line "${raw.toString('latin1', 0, Math.min(firstEnd, 64))}"`);
+      if (firstEnd < 12 || !isHttp1(raw, 0) || raw[8] !== 32) return this.failed(`malformed status line "${raw.toString('latin1', 0, Math.min(firstEnd, 64))}"`);
       http11 = raw[7] !== 48;
       status = digit(raw[9]) * 100 + digit(raw[10]) * 10 + digit(raw[11]);
-      if (!(status >= 100 && status <= 999) || (firstEnd > 12 && raw[12] !== 32)) return this.fail(`malformed status line "${raw.toString('latin1', 0, Math.min(firstEnd, 64))}"`);
+      if (!(status >= 100 && status <= 999) || (firstEnd > 12 && raw[12] !== 32)) return this.failed(`malformed status line "${raw.toString('latin1', 0, Math.min(firstEnd, 64))}"`);
       if (this.options.collectHeaders === true && firstEnd > 13) reason = raw.toString('latin1', 13, firstEnd);
     }
     let host = '';
@@ -327,24 +324,33 @@ export class HttpFraming {
     const collect = this.options.collectHeaders === true;
     const headers: string[] = collect ? [] : NO_HEADERS;
     let pos = firstEnd + 2;
-    while (pos < limit) {
+    let headEnd: number;
+    for (;;) {
+      if (pos + 1 >= size) return 0;
+      if (raw[pos] === CR) {
+        // the blank line that ends the head
+        if (raw[pos + 1] !== LF) return this.failed('bare CR in the head');
+        headEnd = pos + 2;
+        break;
+      }
       // one pass over the line in JS: a native indexOf per delimiter costs more than the bytes
       let colon = -1;
       let next = pos;
-      for (; next < limit; next++) {
+      for (; next < size; next++) {
         const c = raw[next]!;
         if (c === CR) break;
-        if (c === LF) return this.fail('bare LF in the head');
+        if (c === LF) return this.failed('bare LF in the head');
         if (c === 58 && colon < 0) colon = next;
       }
-      if (raw[next + 1] !== LF) return this.fail('bare CR in the head');
+      if (next + 1 >= size) return 0;
+      if (raw[next + 1] !== LF) return this.failed('bare CR in the head');
       const first = raw[pos]!;
       // obsolete line folding lets two parsers disagree on headers (RFC 9112 §5.2)
-      if (first === 32 || first === 9) return this.fail('folded header line');
-      if (colon <= pos) return this.fail('malformed header line');
+      if (first === 32 || first === 9) return this.failed('folded header line');
+      if (colon <= pos) return this.failed('malformed header line');
       // "Content-Length : 5" is ignored by some parsers and read by others (RFC 9112 §5.1)
       const last = raw[colon - 1]!;
-      if (last === 32 || last === 9) return this.fail('whitespace before a header colon');
+      if (last === 32 || last === 9) return this.failed('whitespace before a header colon');
       let from = colon + 1;
       let to = next;
       while (from < to && (raw[from] === 32 || raw[from] === 9)) from++;
@@ -373,7 +379,7 @@ export class HttpFraming {
         case 14:
           if (nameIs(raw, pos, 'content-length')) {
             const length = decimal(raw, from, to);
-            if (length < 0 || (contentLength >= 0 && length !== contentLength)) return this.fail(`invalid Content-Length "${raw.toString('latin1', from, Math.min(to, from + 32))}"`);
+            if (length < 0 || (contentLength >= 0 && length !== contentLength)) return this.failed(`invalid Content-Length "${raw.toString('latin1', from, Math.min(to, from + 32))}"`);
             contentLength = length;
           }
           break;
@@ -390,6 +396,9 @@ export class HttpFraming {
       if (collect) headers.push(raw.toString('latin1', pos, colon), raw.toString('latin1', from, to));
       pos = next + 2;
     }
+    if (headEnd > MAX_HEAD_BYTES) return this.failed(`head larger than ${MAX_HEAD_BYTES} bytes`);
+    this.carry = undefined;
+    const end = shift + headEnd;
     const connectionClose = closeToken || (connection !== '' ? hasToken(connection, 'close') : !http11 && !keepAlive);
     const upgrade = upgradeHeader && connection !== '' && hasToken(connection, 'upgrade');
     const head: MessageHead = {
@@ -406,10 +415,11 @@ export class HttpFraming {
       connectionLineEnd: connectionLines === 1 ? connectionLineEnd : -1,
       hasBody: this.kind === 'request' && (transferEncoding !== undefined || contentLength > 0),
       headers,
-      raw,
+      raw: headEnd === size ? bytes : bytes.subarray(0, headEnd),
     };
     if (this.kind === 'request') this.requestFraming(head, contentLength, transferEncoding, end);
     else this.responseFraming(head, contentLength, transferEncoding, end);
+    return headEnd;
   }
 
   private requestFraming(head: MessageHead, contentLength: number, transferEncoding: string | undefined, end: number): void {
