@@ -4,7 +4,7 @@ import { appendFile, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InstanceLog } from './instance-log.js';
+import { InstanceLog, rotationMethod } from './instance-log.js';
 import { compact } from './log-marks.js';
 
 describe('InstanceLog', () => {
@@ -129,26 +129,112 @@ describe('InstanceLog', () => {
     });
   });
 
-  it('follows a process writing through rotations in order, losing at most what the copy-truncate instant drops', async () => {
-    const log = new InstanceLog(join(dir, 'output.log'), { maxBytes: 8 * 1024, files: 3 }, 20);
-    const fd = log.openForChild();
-    const script = `let n = 0; const t = setInterval(() => { for (let i = 0; i < 50; i++) console.log('line ' + ++n + ' ' + 'x'.repeat(100)); if (n >= 2000) { clearInterval(t); console.log('done'); } }, 5);`;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', fd, fd] });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    closeSync(fd);
-    const rotating = setInterval(() => void log.rotate(), 30);
-    const seen: string[] = [];
-    const abort = new AbortController();
-    // 'done' could be what a copy-truncate loses: stop shortly after the writer exits in any case
-    void exited.then(() => setTimeout(() => abort.abort(), 300));
-    for await (const line of log.follow(abort.signal)) {
-      seen.push(line.split(' ').slice(0, 2).join(' '));
-      if (line === 'done') abort.abort();
-    }
-    clearInterval(rotating);
-    await exited;
-    const numbers = seen.filter((l) => l.startsWith('line ')).map((l) => Number(l.split(' ')[1]));
-    expect(numbers.every((n, i) => i === 0 || n > numbers[i - 1]!)).toBe(true);
-    expect(numbers.length).toBeGreaterThan(1_900);
+  // each by collapse where the filesystem allows (lossless) and by copy-truncate forced
+  describe.each(['auto', 'copy-truncate'] as const)('rotating by %s', (method) => {
+    /** Whether this rotation loses nothing: collapse in force on the test's filesystem, and not forced off. */
+    const lossless = async (): Promise<boolean> => {
+      if (method === 'copy-truncate') return false;
+      const found = await rotationMethod(dir);
+      if (found.kind === 'copy-truncate') console.log(`${dir} cannot collapse (${found.reason}): rotation is copy-truncate, allowed its losses`);
+      return found.kind === 'collapse';
+    };
+
+    it('follows a process writing through rotations in order, every line where collapse is in force', async () => {
+      const log = new InstanceLog(join(dir, 'output.log'), { maxBytes: 8 * 1024, files: 3, method }, 20);
+      const exact = await lossless();
+      const fd = log.openForChild();
+      const script = `let n = 0; const t = setInterval(() => { for (let i = 0; i < 50; i++) console.log('line ' + ++n + ' ' + 'x'.repeat(100)); if (n >= 2000) { clearInterval(t); console.log('done'); } }, 5);`;
+      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', fd, fd] });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      closeSync(fd);
+      const rotating = setInterval(() => void log.rotate(), 30);
+      const seen: string[] = [];
+      const broken: string[] = []; // neither 'done' nor a whole line: a part of one split by a rotation
+      const abort = new AbortController();
+      // 'done' could be what a copy-truncate loses: stop shortly after the writer exits in any case
+      void exited.then(() => setTimeout(() => abort.abort(), exact ? 5_000 : 300));
+      for await (const line of log.follow(abort.signal)) {
+        seen.push(line.split(' ').slice(0, 2).join(' '));
+        if (line !== 'done' && !/^line \d+ x{100}$/.test(line)) broken.push(line);
+        if (line === 'done') abort.abort();
+      }
+      clearInterval(rotating);
+      await exited;
+      const numbers = seen.filter((l) => l.startsWith('line ')).map((l) => Number(l.split(' ')[1]));
+      if (exact) {
+        expect(broken).toEqual([]);
+        expect(numbers).toEqual(Array.from({ length: 2000 }, (_, i) => i + 1));
+        expect(seen.at(-1)).toBe('done');
+        return;
+      }
+      expect(numbers.every((n, i) => i === 0 || n > numbers[i - 1]!)).toBe(true);
+      expect(numbers.length).toBeGreaterThan(1_900);
+    });
+
+    it('keeps a line the rotation splits whole, in tail, since and follow', async () => {
+      let now = 1_000_000;
+      const rotation = { maxBytes: 4500, files: 2, method };
+      const log = new InstanceLog(join(dir, 'output.log'), rotation, 20, () => now);
+      // a second follower on the file that reads only when a rotation wakes it
+      const sleepy = new InstanceLog(log.path, rotation, 60_000);
+      const at = async (time: number, text: string) => {
+        await appendFile(log.path, text);
+        now = time;
+        await log.rotate();
+      };
+      const line = (n: number) => `line ${String(n).padStart(3, '0')} ${'x'.repeat(90)}`; // 100 bytes with its newline
+      const text = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${line(from + i)}\n`).join('');
+      const whole = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => line(from + i));
+
+      await appendFile(log.path, text(1, 30));
+      const abort = new AbortController();
+      const fast = log.follow(abort.signal)[Symbol.asyncIterator]();
+      const slow = sleepy.follow(abort.signal)[Symbol.asyncIterator]();
+      const pull = async (follower: AsyncIterator<string>, count: number): Promise<string[]> => {
+        const got: string[] = [];
+        while (got.length < count) {
+          const next = await follower.next();
+          if (next.done === true) break;
+          got.push(next.value);
+        }
+        return got;
+      };
+      const fastFirst = pull(fast, 11);
+      const slowAll = pull(slow, 30);
+      // reads and rotations take turns in order: after two turns, both followers took their offset
+      // (3000) and made their first read, and the slow one naps until a rotation wakes it
+      await log.tail(1);
+      await log.tail(1);
+
+      // checks that see 98 bytes of line 41, then 50 of line 42: both past the block a rotation cuts
+      await at(1_001_000, text(31, 40) + line(41).slice(0, 98));
+      await at(1_002_000, line(41).slice(98) + '\n' + line(42).slice(0, 50));
+      // the fast follower has read to 4150, past the cut too
+      expect(await fastFirst).toEqual(whole(31, 41));
+      await at(1_003_000, line(42).slice(50) + '\n' + text(43, 50)); // 5000 bytes: rotates
+      await at(1_004_000, text(51, 60));
+
+      const rotated = await readFile(`${log.path}.1`);
+      if (await lossless()) {
+        // `.1` holds the first block, which ends inside line 41; the live file holds the rest of it
+        expect(rotated.length).toBe(4096);
+        expect((await readFile(log.path, 'utf8')).startsWith(`${line(41).slice(96)}\n${line(42)}`)).toBe(true);
+      } else {
+        expect(rotated.length).toBe(5000);
+      }
+      expect(await pull(fast, 19)).toEqual(whole(42, 60));
+      expect(await slowAll).toEqual(whole(31, 60));
+      abort.abort();
+
+      expect(await log.tail(20)).toEqual(whole(41, 60));
+      expect(await log.tail(19)).toEqual(whole(42, 60));
+      expect(await log.tail(100)).toEqual(whole(1, 60));
+      // a check saw part of line 41: from its start, in `.1`
+      expect(await log.tail(100, { since: 1_001_500 })).toEqual(whole(41, 60));
+      // a check saw part of line 42: from its start, which follows the cut
+      expect(await log.tail(100, { since: 1_002_500 })).toEqual(whole(42, 60));
+      // the check that rotated saw line 50 end: from line 51, not from the start of the live file
+      expect(await log.tail(100, { since: 1_003_500 })).toEqual(whole(51, 60));
+    });
   });
 });
