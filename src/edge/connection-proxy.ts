@@ -48,6 +48,24 @@ function forwardedBytes(address: string, host: string): Buffer {
 
 const NO_AFFINITY: AffinityKey = { key: undefined };
 
+/**
+ * A head as it goes to the instance, in one buffer: its lines (without the line from `cutFrom` to
+ * `cutTo`, when given) and then `tail`, the forwarding lines and the blank line. One copy, rather
+ * than views of the parts and a concat of them.
+ */
+function headWith(raw: Buffer, tail: Buffer, cutFrom = -1, cutTo = -1): Buffer {
+  const end = raw.length - 2; // before the blank line
+  const kept = cutFrom < 0 ? end : end - (cutTo - cutFrom);
+  const bytes = Buffer.allocUnsafe(kept + tail.length);
+  if (cutFrom < 0) raw.copy(bytes, 0, 0, end);
+  else {
+    raw.copy(bytes, 0, 0, cutFrom);
+    raw.copy(bytes, cutFrom, cutTo, end);
+  }
+  tail.copy(bytes, kept);
+  return bytes;
+}
+
 /** The instance a connection is using now, and how that use is counted. */
 interface Pin {
   readonly service: ServiceInstances;
@@ -176,7 +194,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
       this.pinFresh = false;
       return this.send(head, pin.unit === 'request');
     }
-    const route = this.context.routing.lookup(head.host, head.target);
+    const route = this.context.routing.route(head);
     if (route !== undefined && pin !== undefined && route.mode === 'per-connection' && pin.unit === 'connection' && pin.service === route.service && !pin.instance.leaving && pin.epoch === route.service.epoch) {
       return this.send(head, false);
     }
@@ -287,13 +305,13 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
       this.closeAfterAnswer = true;
       this.rewrite = { extra: this.rewrite?.extra ?? '', close: true };
       if (head.connectionLineStart >= 0 && !head.forwarded) {
-        this.out.push(raw.subarray(0, head.connectionLineStart), raw.subarray(head.connectionLineEnd, raw.length - 2), this.forwarded(head.host));
+        this.out.push(headWith(raw, this.forwarded(head.host), head.connectionLineStart, head.connectionLineEnd));
         return;
       }
       raw = Buffer.from(raw.toString('latin1').replace(CONNECTION_LINE, ''), 'latin1');
     }
     if (head.forwarded) raw = Buffer.from(stripEdgeSetLines(raw.toString('latin1')), 'latin1');
-    this.out.push(raw.subarray(0, raw.length - 2), this.forwarded(head.host));
+    this.out.push(headWith(raw, this.forwarded(head.host)));
   }
 
   /** The forwarding lines and the blank line that ends the head: the same bytes for every request of one host. */

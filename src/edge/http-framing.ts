@@ -7,7 +7,10 @@ import { Fifo } from './fifo.js';
 export interface MessageHead {
   /** request method, '' for a response */
   readonly method: string;
-  /** request target, '' for a response */
+  /**
+   * request target, '' for a response. Decoded from `raw` when first read: read it during the
+   * listener's onHead, while the bytes are lent (a socket's read buffer is reused after that).
+   */
   readonly target: string;
   /** response status, 0 for a request */
   readonly status: number;
@@ -97,6 +100,12 @@ function decimal(raw: Buffer, from: number, to: number): number {
   return n;
 }
 
+/** Whether `raw` holds `bytes` at `at`; in JS, as hosts are short and a native compare costs more to call. */
+function sameBytes(bytes: Buffer, raw: Buffer, at: number): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== raw[at + i]) return false;
+  return true;
+}
+
 function hasToken(value: string, token: string): boolean {
   return value.toLowerCase().split(',').some((part) => part.trim() === token);
 }
@@ -104,6 +113,32 @@ function hasToken(value: string, token: string): boolean {
 function lastCoding(value: string): string {
   const parts = value.toLowerCase().split(',');
   return parts[parts.length - 1]!.trim();
+}
+
+/** A head as parsed; the target becomes a string only if someone reads it (routing by path, errors). */
+class ParsedHead implements MessageHead {
+  #target: string | undefined;
+  constructor(
+    readonly method: string,
+    private readonly targetFrom: number,
+    private readonly targetTo: number,
+    readonly status: number,
+    readonly reason: string,
+    readonly host: string,
+    readonly http11: boolean,
+    readonly connectionClose: boolean,
+    readonly upgrade: boolean,
+    readonly forwarded: boolean,
+    readonly connectionLineStart: number,
+    readonly connectionLineEnd: number,
+    readonly hasBody: boolean,
+    readonly headers: string[],
+    readonly raw: Buffer,
+  ) {}
+
+  get target(): string {
+    return (this.#target ??= this.raw.toString('latin1', this.targetFrom, this.targetTo));
+  }
 }
 
 export class HttpFraming {
@@ -130,7 +165,7 @@ export class HttpFraming {
    */
   private hostOf(raw: Buffer, from: number, to: number): string {
     const last = this.lastHostBytes;
-    if (last !== undefined && last.length === to - from && raw.compare(last, 0, last.length, from, to) === 0) return this.lastHost;
+    if (last !== undefined && last.length === to - from && sameBytes(last, raw, from)) return this.lastHost;
     let host = raw.toString('latin1', from, to);
     const portAt = host.lastIndexOf(':');
     // "[::1]:8080" keeps its brackets; only a trailing :port goes
@@ -290,7 +325,8 @@ export class HttpFraming {
     if (bytes[firstEnd] !== CR || bytes[firstEnd + 1] !== LF) return this.failed('bare CR or LF in the head');
     const raw = bytes;
     let method = '';
-    let target = '';
+    let targetFrom = 0;
+    let targetTo = 0;
     let status = 0;
     let reason = '';
     let http11: boolean;
@@ -301,7 +337,8 @@ export class HttpFraming {
       while (b > a && raw[b] !== 32) b--;
       if (a <= 0 || a >= firstEnd || b <= a || firstEnd - b !== 9 || !isHttp1(raw, b + 1)) return this.failed(`malformed request line "${raw.toString('latin1', 0, Math.min(firstEnd, 64))}"`);
       method = a === 3 && raw[0] === 71 && raw[1] === 69 && raw[2] === 84 ? 'GET' : raw.toString('latin1', 0, a);
-      target = raw.toString('latin1', a + 1, b);
+      targetFrom = a + 1;
+      targetTo = b;
       http11 = raw[b + 8] !== 48; // HTTP/1.0
     } else {
       if (firstEnd < 12 || !isHttp1(raw, 0) || raw[8] !== 32) return this.failed(`malformed status line "${raw.toString('latin1', 0, Math.min(firstEnd, 64))}"`);
@@ -333,15 +370,23 @@ export class HttpFraming {
         headEnd = pos + 2;
         break;
       }
-      // one pass over the line in JS: a native indexOf per delimiter costs more than the bytes
-      let colon = -1;
+      // one pass over the line in JS (a native indexOf per delimiter costs more than the bytes):
+      // the name up to its colon, then the value up to CR. Both line ends are below 14, so most
+      // bytes cost one comparison
       let next = pos;
       for (; next < size; next++) {
         const c = raw[next]!;
-        if (c === CR) break;
-        if (c === LF) return this.failed('bare LF in the head');
-        if (c === 58 && colon < 0) colon = next;
+        if (c === 58 || (c <= CR && (c === CR || c === LF))) break;
       }
+      const colon = raw[next] === 58 ? next : -1;
+      if (colon >= 0) {
+        for (next++; next < size; next++) {
+          const c = raw[next]!;
+          if (c <= CR && (c === CR || c === LF)) break;
+        }
+      }
+      if (next >= size) return 0;
+      if (raw[next] === LF) return this.failed('bare LF in the head');
       if (next + 1 >= size) return 0;
       if (raw[next + 1] !== LF) return this.failed('bare CR in the head');
       const first = raw[pos]!;
@@ -401,9 +446,10 @@ export class HttpFraming {
     const end = shift + headEnd;
     const connectionClose = closeToken || (connection !== '' ? hasToken(connection, 'close') : !http11 && !keepAlive);
     const upgrade = upgradeHeader && connection !== '' && hasToken(connection, 'upgrade');
-    const head: MessageHead = {
+    const head = new ParsedHead(
       method,
-      target,
+      targetFrom,
+      targetTo,
       status,
       reason,
       host,
@@ -411,12 +457,12 @@ export class HttpFraming {
       connectionClose,
       upgrade,
       forwarded,
-      connectionLineStart: connectionLines === 1 ? connectionLineStart : -1,
-      connectionLineEnd: connectionLines === 1 ? connectionLineEnd : -1,
-      hasBody: this.kind === 'request' && (transferEncoding !== undefined || contentLength > 0),
+      connectionLines === 1 ? connectionLineStart : -1,
+      connectionLines === 1 ? connectionLineEnd : -1,
+      this.kind === 'request' && (transferEncoding !== undefined || contentLength > 0),
       headers,
-      raw: headEnd === size ? bytes : bytes.subarray(0, headEnd),
-    };
+      headEnd === size ? bytes : bytes.subarray(0, headEnd),
+    );
     if (this.kind === 'request') this.requestFraming(head, contentLength, transferEncoding, end);
     else this.responseFraming(head, contentLength, transferEncoding, end);
     return headEnd;

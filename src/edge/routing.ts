@@ -51,8 +51,15 @@ export class Routing {
   }
 
   lookup(host: string, path: string): HttpRoute | undefined {
-    const routes = this.compiled.hosts.get(host);
+    return this.route({ host, target: path });
+  }
+
+  /** The route of a request; its target is read only where the host's routes differ by path. */
+  route(request: { readonly host: string; readonly target: string }): HttpRoute | undefined {
+    const routes = this.compiled.hosts.get(request.host);
     if (routes === undefined) return undefined;
+    if (routes.length === 1 && routes[0]!.pathPrefix === '/') return routes[0];
+    const path = request.target;
     for (const route of routes) if (matchesPrefix(path, route.pathPrefix)) return route;
     return undefined;
   }
