@@ -34,7 +34,7 @@ export interface MessageHead {
   readonly hasBody: boolean;
   /** header names and values in order (only when the parser collects them) */
   readonly headers: string[];
-  /** the whole head, CRLFCRLF included */
+  /** the whole head, CRLFCRLF included: a view of the bytes pushed, lent as they are (copy what must outlive onHead) */
   readonly raw: Buffer;
 }
 
@@ -115,9 +115,13 @@ function lastCoding(value: string): string {
   return parts[parts.length - 1]!.trim();
 }
 
-/** A head as parsed; the target becomes a string only if someone reads it (routing by path, errors). */
+/**
+ * A head as parsed; the target becomes a string, and the head a view of its own, only if someone
+ * reads them (routing by path, errors; forwarding a request, rewriting an answer).
+ */
 class ParsedHead implements MessageHead {
   #target: string | undefined;
+  #raw: Buffer | undefined;
   constructor(
     readonly method: string,
     private readonly targetFrom: number,
@@ -133,11 +137,17 @@ class ParsedHead implements MessageHead {
     readonly connectionLineEnd: number,
     readonly hasBody: boolean,
     readonly headers: string[],
-    readonly raw: Buffer,
+    private readonly bytes: Buffer,
+    private readonly headEnd: number,
   ) {}
 
+  /** A view of the head in the bytes it was read from, made when asked for (an answer's head is read past, mostly). */
+  get raw(): Buffer {
+    return (this.#raw ??= this.headEnd === this.bytes.length ? this.bytes : this.bytes.subarray(0, this.headEnd));
+  }
+
   get target(): string {
-    return (this.#target ??= this.raw.toString('latin1', this.targetFrom, this.targetTo));
+    return (this.#target ??= this.bytes.toString('latin1', this.targetFrom, this.targetTo));
   }
 }
 
@@ -320,7 +330,10 @@ export class HttpFraming {
   private parseHead(bytes: Buffer, shift: number): number {
     const size = bytes.length;
     let firstEnd = 0;
-    while (firstEnd < size && bytes[firstEnd] !== CR && bytes[firstEnd] !== LF) firstEnd++;
+    for (; firstEnd < size; firstEnd++) {
+      const c = bytes[firstEnd]!;
+      if (c <= CR && (c === CR || c === LF)) break;
+    }
     if (firstEnd + 1 >= size) return 0;
     if (bytes[firstEnd] !== CR || bytes[firstEnd + 1] !== LF) return this.failed('bare CR or LF in the head');
     const raw = bytes;
@@ -461,7 +474,8 @@ export class HttpFraming {
       connectionLines === 1 ? connectionLineEnd : -1,
       this.kind === 'request' && (transferEncoding !== undefined || contentLength > 0),
       headers,
-      headEnd === size ? bytes : bytes.subarray(0, headEnd),
+      bytes,
+      headEnd,
     );
     if (this.kind === 'request') this.requestFraming(head, contentLength, transferEncoding, end);
     else this.responseFraming(head, contentLength, transferEncoding, end);
