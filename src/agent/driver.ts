@@ -76,6 +76,15 @@ export interface InstanceLogs {
   tail(lines: number, options?: TailOptions): Promise<string[]>;
   /** lines as they are written, from now on, until `signal` aborts */
   follow(signal?: AbortSignal): AsyncIterable<string>;
+  /** the tail and a follow from where it ends, so that nothing written between them is missed or repeated */
+  tailToFollow(lines: number, options?: TailOptions): Promise<TailToFollow>;
+}
+
+export interface TailToFollow {
+  /** the last lines, oldest first (a last line not ended yet comes from the follow, whole) */
+  readonly lines: string[];
+  /** lines written after those, until `signal` aborts */
+  follow(signal?: AbortSignal): AsyncIterable<string>;
 }
 
 export interface AdoptionReport {

@@ -40,6 +40,34 @@ describe('InstanceLog', () => {
     expect(await log.tail(5)).toEqual([`round 3 ${'x'.repeat(20)}`, `round 4 ${'x'.repeat(20)}`]);
   });
 
+  it('follows on from where its tail ended: what is written between them comes once, an unended last line whole', async () => {
+    const log = new InstanceLog(join(dir, 'output.log'), { maxBytes: 100, files: 2 }, 10);
+    await appendFile(log.path, `${lines(1, 20).join('\n')}\n`);
+    expect(await log.rotate()).toBe(true);
+    await appendFile(log.path, 'line 21\nhalf of line');
+    const read = await log.tailToFollow(3);
+    expect(read.lines).toEqual(lines(19, 21));
+    // written after the tail was read and before the follow began: a follow "from now" loses it
+    await appendFile(log.path, ' 22\nline 23\n');
+    const abort = new AbortController();
+    const followed: string[] = [];
+    for await (const line of read.follow(abort.signal)) {
+      followed.push(line);
+      if (line === 'line 24') abort.abort();
+      else if (followed.length === 2) await appendFile(log.path, 'line 24\n');
+    }
+    expect(followed).toEqual(['half of line 22', 'line 23', 'line 24']);
+    // none asked: still a start with nothing missed
+    const none = await log.tailToFollow(0);
+    expect(none.lines).toEqual([]);
+    await appendFile(log.path, 'line 25\n');
+    const again = new AbortController();
+    for await (const line of none.follow(again.signal)) {
+      expect(line).toBe('line 25');
+      again.abort();
+    }
+  });
+
   it('does not rotate below maxBytes', async () => {
     const log = new InstanceLog(join(dir, 'output.log'), { maxBytes: 1000, files: 2 });
     await appendFile(log.path, 'short\n');

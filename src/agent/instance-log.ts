@@ -34,8 +34,14 @@ import { copyFile, open, rename, stat, statfs, truncate, unlink, writeFile, type
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
-import type { InstanceLogs, TailOptions } from './driver.js';
+import type { InstanceLogs, TailOptions, TailToFollow } from './driver.js';
 import { LogMarks, type LogFloor } from './log-marks.js';
+
+/** Where a follow starts: an offset in the live file, and which file was `.1` then. */
+interface FollowStart {
+  readonly offset: number;
+  readonly newestRotated: number | undefined;
+}
 
 export interface LogRotation {
   /** size at which the file is rotated */
@@ -176,10 +182,32 @@ export class InstanceLog implements InstanceLogs {
   /** Takes its turn with rotation, so the marks and the files it reads agree. */
   tail(lines: number, options: TailOptions = {}): Promise<string[]> {
     if (lines <= 0) return Promise.resolve([]);
-    return exclusive(this.path, () => this.#tail(lines, options.since));
+    return exclusive(this.path, async () => (await this.#tail(lines, options.since)).lines);
   }
 
-  async #tail(lines: number, since: number | undefined): Promise<string[]> {
+  /**
+   * The tail, and a follow that starts where the tail ended, both read in one turn: nothing the
+   * app writes between them is missed or read twice. A last line not ended yet is left out of the
+   * tail and comes whole from the follow once it ends.
+   */
+  tailToFollow(lines: number, options: TailOptions = {}): Promise<TailToFollow> {
+    return exclusive(this.path, async () => {
+      // one line more: the last may be unfinished, and where it starts must be known either way
+      const read = await this.#tail(Math.max(lines, 0) + 1, options.since);
+      let all = read.lines;
+      let offset = read.liveSize;
+      // an unfinished line wholly in the live file: the follow starts at its beginning
+      if (read.unfinished > 0 && read.unfinished <= read.liveSize) {
+        all = all.slice(0, -1);
+        offset -= read.unfinished;
+      }
+      const start: FollowStart = { offset, newestRotated: await inodeOf(`${this.path}.1`) };
+      return { lines: lines <= 0 ? [] : all.slice(-lines), follow: (signal?: AbortSignal) => this.#follow(signal, start) };
+    });
+  }
+
+  /** The last lines (a last one not ended yet included), the live file's size as read, and the bytes of that unended line. */
+  async #tail(lines: number, since: number | undefined): Promise<{ lines: string[]; liveSize: number; unfinished: number }> {
     const floor = since === undefined ? undefined : await this.#marks.floor(since);
     const start = floor === undefined ? undefined : await lineStart(this.files, floor);
     const chunks: Buffer[] = [];
@@ -187,6 +215,7 @@ export class InstanceLog implements InstanceLogs {
     // newest file first, each read backwards, so every chunk read is older than the ones held and
     // a line split between two files comes out joined; with a floor, no further back than the
     // start of the line holding it
+    let liveSize = 0;
     for (const [back, file] of this.files.entries()) {
       if (start !== undefined && back > start.back) break;
       const handle = await open(file, 'r').catch(() => undefined);
@@ -194,6 +223,7 @@ export class InstanceLog implements InstanceLogs {
       try {
         const low = start?.back === back ? start.offset : 0;
         let position = (await handle.stat()).size;
+        if (back === 0) liveSize = position;
         while (position > low && newlines <= lines) {
           const length = Math.min(CHUNK, position - low);
           position -= length;
@@ -207,18 +237,27 @@ export class InstanceLog implements InstanceLogs {
       }
       if (newlines > lines) break;
     }
-    const all = Buffer.concat(chunks).toString('utf8').split('\n');
+    const bytes = Buffer.concat(chunks);
+    const unfinished = bytes.length - (bytes.lastIndexOf(0x0a) + 1);
+    const all = bytes.toString('utf8').split('\n');
     if (all.at(-1) === '') all.pop();
-    return all.slice(-lines);
+    return { lines: all.slice(-lines), liveSize, unfinished };
   }
 
-  async *follow(signal?: AbortSignal): AsyncIterable<string> {
+  follow(signal?: AbortSignal): AsyncIterable<string> {
+    return this.#follow(signal);
+  }
+
+  /** From `start`, or from the end of the log as it is now. */
+  async *#follow(signal?: AbortSignal, start?: FollowStart): AsyncIterable<string> {
     const rotated = this.files.slice(1);
     // where we are: an offset in the live file, and which file was `.1` when we last looked
-    let { offset, newestRotated } = await exclusive(this.path, async () => ({
-      offset: (await sizeOf(this.path)) ?? 0,
-      newestRotated: await inodeOf(`${this.path}.1`),
-    }));
+    let { offset, newestRotated } =
+      start ??
+      (await exclusive(this.path, async () => ({
+        offset: (await sizeOf(this.path)) ?? 0,
+        newestRotated: await inodeOf(`${this.path}.1`),
+      })));
     const decoder = new StringDecoder('utf8');
     let partial = '';
     while (!signal?.aborted) {

@@ -42,6 +42,7 @@ describe('LogResponder', () => {
         yield 'last words';
         await untilAborted(signal);
       },
+      tailToFollow: async () => ({ lines: [], follow: (signal) => logs.follow(signal) }),
     };
     const driver = { get: (id: string) => (removed ? undefined : ({ id } as InstanceStatus)), logs: () => logs } as unknown as Driver;
 
@@ -80,6 +81,7 @@ describe('LogResponder', () => {
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
       },
+      tailToFollow: async () => ({ lines: [...written], follow: (signal) => logs.follow(signal) }),
     };
     const driver = { get: (id: string) => ({ id }) as InstanceStatus, logs: () => logs } as unknown as Driver;
 

@@ -58,16 +58,20 @@ export class LogResponder {
       return;
     }
     const logs = this.driver.logs(request.instance);
-    const tail = await logs.tail(request.tail, { since: request.since });
-    // A follow starts reading as soon as the tail is read, not once it is posted: what the app
-    // writes while the tail's batches travel (a booting app writes a lot) waits in the buffer
-    // instead of being skipped.
+    const options = { since: request.since };
+    // A follow goes on from where the tail ended (read in one turn, so nothing falls between),
+    // and starts reading at once, not once the tail is posted: what the app writes while the
+    // tail's batches travel (a booting app writes a lot) waits in the buffer.
+    const read = request.follow ? await logs.tailToFollow(request.tail, options) : { lines: await logs.tail(request.tail, options), follow: undefined };
+    const tail = read.lines;
     const buffer: string[] = [];
-    const reading = request.follow
-      ? (async () => {
-          for await (const line of logs.follow(signal)) buffer.push(line);
-        })()
-      : undefined;
+    const following = read.follow;
+    const reading =
+      following !== undefined
+        ? (async () => {
+            for await (const line of following(signal)) buffer.push(line);
+          })()
+        : undefined;
     try {
       for (let i = 0; i < tail.length || i === 0; i += MAX_BATCH) {
         const last = i + MAX_BATCH >= tail.length;
