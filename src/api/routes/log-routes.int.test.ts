@@ -204,4 +204,25 @@ describe('logs and secrets through a real agent', () => {
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain('12345678');
   });
+
+  // last: it deletes the service the others use
+  it('ends a follow once its service is deleted and its instances are gone', async () => {
+    const port = await readyPort((await cp.admin.serviceStatus('app')).release ?? 1);
+    const seen: LogEntry[] = [];
+    let ended = false;
+    const following = (async () => {
+      for await (const entry of cp.admin.logs('app', { tail: 0, follow: true })) seen.push(entry);
+      ended = true;
+    })();
+    await sleep(500);
+    await fetch(`http://127.0.0.1:${port}/before-delete`).then((r) => r.text());
+    await eventually('a line before the delete', async () => seen.some((e) => 'line' in e && e.line === 'request /before-delete'));
+    await cp.admin.deleteService('app');
+    await eventually('the follow to end', async () => ended, 20_000);
+    await following;
+    expect(seen.filter((e) => 'error' in e)).toEqual([]);
+    // it ended because the instances stopped, not because the agent removed them (a minute later)
+    expect(driver.list().length).toBeGreaterThan(0);
+    expect(driver.list().filter((s) => s.state !== 'stopped' && s.state !== 'exited')).toEqual([]);
+  }, 60_000);
 });

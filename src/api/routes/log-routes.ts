@@ -9,6 +9,7 @@ import { ForbiddenError, NotFoundError } from '../../core/errors.js';
 import type { ApiDeps } from '../api-deps.js';
 import type { ApiEnv } from '../api-env.js';
 import { authenticate } from '../authenticate.js';
+import { occupiesHost } from '../../reconcile/observed-state.js';
 import { findService } from '../find-target.js';
 import type { LogRelay } from '../log-relay.js';
 import { parseBody, parseQuery } from '../parse-input.js';
@@ -52,6 +53,8 @@ const TARGETS = `SELECT id, host_id, stop_requested_at IS NOT NULL AS stopped FR
     AND (stop_requested_at IS NULL OR stop_requested_at > now() - interval '1 day')
   ORDER BY stop_requested_at IS NOT NULL, id`;
 
+const SERVICE_STATUS = 'SELECT status FROM services WHERE id = $1';
+
 export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono<ApiEnv> {
   const { store, tokens, fleet, logRelay, now, log } = deps;
   const app = new Hono<ApiEnv>();
@@ -93,6 +96,9 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
     const request: Reading = { tail: query.tail, follow: query.follow, ...(since === undefined ? {} : { since }) };
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, c.req.raw.signal]);
+    // the reads of a follow end with the reader, or when the follow ends itself (service deleted)
+    const readsDone = new AbortController();
+    const readSignal = AbortSignal.any([signal, readsDone.signal]);
     const encoder = new TextEncoder();
 
     const body = new ReadableStream<Uint8Array>({
@@ -103,8 +109,10 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
         };
         const readOne = async (t: Target, emit: (entries: LogEntry[]) => void, from = request): Promise<void> => {
           try {
-            for await (const lines of logRelay.read(t.host_id, { instance: t.id, ...from }, signal)) emit(lines.map((line) => ({ instance: t.id, line })));
+            for await (const lines of logRelay.read(t.host_id, { instance: t.id, ...from }, readSignal)) emit(lines.map((line) => ({ instance: t.id, line })));
           } catch (error) {
+            // a follow that ended itself stops its reads: that is no error of the instance's
+            if (readsDone.signal.aborted) return;
             emit([{ instance: t.id, error: error instanceof Error ? error.message : String(error) }]);
           }
         };
@@ -120,27 +128,46 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
           // it is removed) and the rest go on, until the reader leaves. A poll, not a watch on
           // heartbeats: one indexed query a second per follower is cheap, and a heartbeat does not
           // say which service its instances belong to.
-          const followed = new Set<string>();
+          const followed = new Map<string, Target>();
           const reads: Promise<void>[] = [];
           const follow = (t: Target, from: Reading): void => {
-            followed.add(t.id);
+            followed.set(t.id, t);
             reads.push(readOne(t, send, from));
           };
+          const running = (t: Target): boolean => {
+            const seen = fleet.host(t.host_id)?.instances.find((o) => o.id === t.id);
+            return seen !== undefined && occupiesHost(seen);
+          };
+          let stoppedLooks = 0;
           for (const t of targets) follow(t, request);
           const placedBefore = new Set(rows.map((r) => r.id));
           const placedSince: Reading = { tail: MAX_TAIL, follow: true };
           let failedLooks = 0;
+          // Until the service is deleted: then no instance will start, and once those it reads have
+          // stopped and their last lines had a look's time to come, the follow ends, rather than
+          // wait for a reader who may never leave (or for the agents to remove the stopped
+          // instances, a minute later).
           while (query.instance === undefined && !signal.aborted) {
             await sleep(RESCAN_MS, undefined, { signal }).catch(() => undefined);
             if (signal.aborted) break;
             // A failed look (the database away for a moment) is retried at the next one, and said
             // once a minute while it lasts; the instances already followed go on meanwhile.
             let current: Target[];
+            let deleted: boolean;
             try {
               current = await store.driver.query<Target>(TARGETS, [service.id, null]);
+              deleted = (await store.driver.query<{ status: string }>(SERVICE_STATUS, [service.id]))[0]?.status !== 'active';
               failedLooks = 0;
             } catch (error) {
               if (failedLooks++ % 60 === 0) log.warn({ service: service.name, err: (error as Error).message }, 'a log follow could not look for new instances; retrying every second');
+              continue;
+            }
+            if (deleted) {
+              stoppedLooks = [...followed.values()].some(running) ? 0 : stoppedLooks + 1;
+              if (stoppedLooks >= 2) {
+                readsDone.abort();
+                break;
+              }
               continue;
             }
             for (const t of current) if (!followed.has(t.id) && reported(t)) follow(t, placedBefore.has(t.id) ? request : placedSince);
