@@ -122,6 +122,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private seenActivity = -1;
   private lastActive = 0;
   private readonly address: string;
+  /** the memory of the chunk being read now, lent by its socket for the call (socket-reads.ts) */
+  private lent: ArrayBufferLike | undefined;
   private forwardedHost = '\0';
   private forwardedBuffer: Buffer = Buffer.alloc(0);
 
@@ -147,7 +149,9 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   }
 
   onChunk(chunk: Buffer): void {
+    this.lent = chunk.buffer;
     this.onClientData(chunk);
+    this.lent = undefined;
   }
 
   onClientData(chunk: Buffer): void {
@@ -176,11 +180,15 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     if (this.pin !== undefined) this.toInstance(this.pin, bytes);
   }
 
+  /** A write that queued holds on to its bytes: lent ones must then stay as they are. */
+  private kept(bytes: Buffer, socket: net.Socket): void {
+    if (socket.writableLength > 0 && bytes.buffer === this.lent) keepChunk();
+  }
+
   private toInstance(pin: Pin, bytes: Buffer): void {
     const socket = pin.upstream.socket;
     const flushed = socket.write(bytes);
-    // queued rather than written: the bytes may be the client socket's read buffer
-    if (socket.writableLength > 0) keepChunk();
+    this.kept(bytes, socket);
     // the instance reads slower than the client sends: wait for its connection to drain
     if (!flushed) this.client.pause();
   }
@@ -396,6 +404,12 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   }
 
   onUpstreamData(chunk: Buffer): void {
+    this.lent = chunk.buffer;
+    this.answer(chunk);
+    this.lent = undefined;
+  }
+
+  private answer(chunk: Buffer): void {
     this.activity++;
     this.answering = true;
     this.replay = undefined;
@@ -412,8 +426,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
 
   private toClient(bytes: Buffer): void {
     const flushed = this.client.write(bytes);
-    // queued rather than written: the bytes may live in the shared read buffer
-    if (this.client.writableLength > 0) keepChunk();
+    this.kept(bytes, this.client);
     if (flushed) return;
     // the client reads slower than the instance answers: hold the instance until it catches up
     this.pin?.upstream.socket.pause();

@@ -65,6 +65,7 @@ const enum State {
   Dead,
 }
 
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const CR = 13;
 const LF = 10;
 
@@ -308,8 +309,16 @@ export class HttpFraming {
       bytes = pos === 0 ? chunk : chunk.subarray(pos);
       shift = pos;
     } else {
+      const carried = this.carry.length;
       bytes = Buffer.concat([this.carry, chunk.subarray(pos)]);
-      shift = pos - this.carry.length;
+      shift = pos - carried;
+      // a head arriving in pieces is parsed once its end is there, not again at every piece (the
+      // carry has no end in it, or it would have been parsed)
+      if (bytes.indexOf(CRLFCRLF, Math.max(0, carried - 3)) < 0) {
+        if (bytes.length > MAX_HEAD_BYTES) this.fail(`head larger than ${MAX_HEAD_BYTES} bytes`);
+        else this.carry = bytes;
+        return chunk.length;
+      }
     }
     const length = this.parseHead(bytes, shift);
     if (length > 0) return shift + length;

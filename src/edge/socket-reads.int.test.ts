@@ -12,7 +12,9 @@ afterEach(() => {
 
 function listening(onSocket: (socket: net.Socket) => void = () => {}): Promise<{ server: net.Server; port: number }> {
   const server = net.createServer({ allowHalfOpen: true }, onSocket);
-  cleanup.push(() => server.close());
+  cleanup.push(() => {
+    if (server.listening) server.close();
+  });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as net.AddressInfo).port })));
 }
 
@@ -52,6 +54,52 @@ it('never reads into a chunk a reader kept, on its own socket or another', async
     await arrived(() => seen[1]!.join('').includes(`one-${round};`));
   }
   expect(kept.map((chunk) => chunk.toString()).join('')).toBe(Array.from({ length: 20 }, (_, round) => `zero-${round};`).join(''));
+});
+
+it('keeps a kept chunk when a socket is made while its reader runs (a new instance connection for a waiting request)', async () => {
+  const peers: net.Socket[] = [];
+  const { port } = await listening((socket) => peers.push(socket));
+  const kept: Buffer[] = [];
+  let got = '';
+  const reads = new SocketReads({
+    onChunk(chunk) {
+      got += chunk.toString();
+      if (kept.length > 0) return;
+      kept.push(chunk);
+      keepChunk();
+      // Node asks a new socket for its first buffer at once, inside this call
+      const other = net.connect({ port, host: '127.0.0.1', onread: new SocketReads().onread });
+      cleanup.push(() => other.destroy());
+    },
+  });
+  const socket = net.connect({ port, host: '127.0.0.1', onread: reads.onread });
+  cleanup.push(() => socket.destroy());
+  await arrived(() => peers.length >= 1);
+  const peer = peers.find((p) => p.remotePort === socket.localPort)!;
+  peer.write('first');
+  await arrived(() => got.includes('first'));
+  peer.write('XXXXX');
+  await arrived(() => got.includes('XXXXX'));
+  expect(kept[0]!.toString()).toBe('first');
+});
+
+it('counts accepted connections as net.Server does: close() waits for them', async () => {
+  const { server, port } = await listening();
+  const accepted: net.Socket[] = [];
+  acceptWithOwnReads(server, { noDelay: true, allowHalfOpen: true }, (socket, reads) => {
+    accepted.push(socket);
+    socket.on('close', () => reads.release());
+  });
+  const client = net.connect(port, '127.0.0.1');
+  cleanup.push(() => client.destroy());
+  await arrived(() => accepted.length === 1);
+  expect(await new Promise<number>((resolve) => server.getConnections((_error, count) => resolve(count)))).toBe(1);
+  let closed = false;
+  server.close(() => (closed = true));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(closed).toBe(false);
+  accepted[0]!.destroy();
+  await arrived(() => closed);
 });
 
 it('accepts connections whose sockets read through their own buffers, half-close and close', async () => {

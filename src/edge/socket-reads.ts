@@ -16,6 +16,7 @@ const LARGE = 64 * 1024;
 const MAX_SPARE = 256;
 const spare: Buffer[] = [];
 
+/** set by keepChunk() during a read callback; the socket whose callback it is takes it over */
 let kept = false;
 
 /** The chunk just handed to a reader stays referenced: its socket must not read into that memory again. */
@@ -41,6 +42,8 @@ export class SocketReads {
   private current: Buffer | undefined;
   private memory: ArrayBufferLike | undefined;
   private filled = false;
+  /** the last chunk given out was kept: the next read needs other memory */
+  private keep = false;
   /** for the socket's options: Node calls these as plain functions, not as methods of this object */
   readonly onread: OnRead = { buffer: () => this.buffer(), callback: (length, buffer) => this.callback(length, buffer) };
 
@@ -48,9 +51,9 @@ export class SocketReads {
 
   private buffer(): Buffer {
     let buffer = this.current;
-    if (buffer === undefined || kept || (this.filled && buffer.length < LARGE)) {
+    if (buffer === undefined || this.keep || (this.filled && buffer.length < LARGE)) {
       // a kept or outgrown buffer is left to whoever holds it
-      kept = false;
+      this.keep = false;
       buffer = this.filled ? Buffer.allocUnsafeSlow(LARGE) : (spare.pop() ?? Buffer.allocUnsafeSlow(SMALL));
       this.current = buffer;
       this.memory = buffer.buffer;
@@ -60,8 +63,14 @@ export class SocketReads {
 
   private callback(length: number, buffer: Uint8Array): boolean {
     this.filled = length === buffer.length;
+    // The keep is this socket's own, recorded around its reader's call: a keep left from outside
+    // a read is dropped, and a socket made during the call (its first buffer is asked for at once)
+    // cannot take this one's.
+    kept = false;
     // a buffer of its own (allocUnsafeSlow): the view starts at the memory's start
     this.reader.onChunk(Buffer.from(this.memory!, 0, length));
+    this.keep = kept;
+    kept = false;
     return true;
   }
 
@@ -70,7 +79,7 @@ export class SocketReads {
     const buffer = this.current;
     this.current = undefined;
     this.reader = NO_READER;
-    if (buffer !== undefined && buffer.length === SMALL && spare.length < MAX_SPARE) spare.push(buffer);
+    if (buffer !== undefined && !this.keep && buffer.length === SMALL && spare.length < MAX_SPARE) spare.push(buffer);
   }
 }
 
@@ -97,6 +106,11 @@ export function acceptWithOwnReads(server: net.Server, options: { noDelay: boole
     const reads = new SocketReads();
     // the accepted TCP handle, taken by the constructor as net.Server's own accept passes it
     const socket = new net.Socket({ handle: clientHandle as net.BoundSocket, allowHalfOpen: options.allowHalfOpen, readable: true, writable: true, onread: reads.onread });
+    // net.Server's own bookkeeping, which Socket#destroy undoes: server.close() waits for the
+    // connection, getConnections() counts it
+    const counted = server as unknown as { _connections: number };
+    counted._connections++;
+    Object.assign(socket, { server, _server: server });
     accepted(socket, reads);
   };
   return true;
