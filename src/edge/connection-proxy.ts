@@ -157,13 +157,14 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   onClientData(chunk: Buffer): void {
     this.activity++;
     if (this.done) return;
-    if (this.framing.tunneled) {
-      if (this.pin !== undefined) this.toInstance(this.pin, chunk);
+    if (this.deferred !== undefined) {
+      // read before the pause took hold: it stays behind the suspended request (an upgrade too:
+      // its parser is past the switch, but the request has not gone anywhere yet)
+      this.deferred = Buffer.concat([this.deferred, chunk]);
       return;
     }
-    if (this.deferred !== undefined) {
-      // read before the pause took hold: it stays behind the suspended request
-      this.deferred = Buffer.concat([this.deferred, chunk]);
+    if (this.framing.tunneled) {
+      if (this.pin !== undefined) this.toInstance(this.pin, chunk);
       return;
     }
     this.chunk = chunk;
@@ -483,7 +484,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     // a refused protocol switch leaves the client sending what is no longer HTTP to us
     const pin = this.pin;
     if (pin?.response.tunneled === true) return;
-    if (this.closeAfterAnswer || this.upstreamCloses || this.framing.tunneled || (this.clientEnded && this.deferred === undefined)) return this.finish();
+    // (a suspended upgrade has a parser past the switch too, but it still has to go: resume)
+    if (this.closeAfterAnswer || this.upstreamCloses || (this.framing.tunneled && this.deferred === undefined) || (this.clientEnded && this.deferred === undefined)) return this.finish();
     if (pin !== undefined && (pin.unit === 'request' || pin.instance.leaving)) this.unpin();
     if (this.deferred !== undefined && !this.busy) this.resume();
   }

@@ -169,6 +169,14 @@ for (const mode of ['per-connection', 'per-request'] as RoutingMode[]) {
       expect([...text.matchAll(/"url":"(\/p\d)"/g)].map((m) => m[1])).toEqual(['/p1', '/p2', '/p3']);
     });
 
+    it('holds an upgrade pipelined behind a request to another service until that answer is in, then switches', async () => {
+      // the upgrade must wait (the answer to /slow is outstanding) and then go to the api service
+      const bytes = 'GET /slow?delay=100 HTTP/1.1\r\nHost: web.test\r\n\r\nGET /api/ws HTTP/1.1\r\nHost: web.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nhello';
+      const text = await rawExchange(edge.port, bytes, (t) => t.includes('101 Switching') && t.endsWith('hello'));
+      expect(text.indexOf('HTTP/1.1 200')).toBeLessThan(text.indexOf('HTTP/1.1 101'));
+      expect(text).toContain(`X-Instance: ${instances[2]!.id}`);
+    });
+
     it('passes a WebSocket upgrade through and pipes both ways', async () => {
       const handshake = 'GET /ws HTTP/1.1\r\nHost: web.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
       const text = await new Promise<string>((resolve, reject) => {
