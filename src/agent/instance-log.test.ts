@@ -199,6 +199,24 @@ describe('InstanceLog', () => {
       expect(numbers.length).toBeGreaterThan(1_900);
     });
 
+    it('follows on from a tail taken just after a rotation cut the last line, and gives that line whole', async () => {
+      const log = new InstanceLog(join(dir, 'output.log'), { maxBytes: 4100, files: 2, method }, 10);
+      const line = (n: number) => `line ${String(n).padStart(3, '0')} ${'x'.repeat(90)}`; // 100 bytes with its newline
+      const unended = `line 041 ${'y'.repeat(141)}`;
+      await appendFile(log.path, Array.from({ length: 40 }, (_, i) => `${line(i + 1)}\n`).join('') + unended);
+      expect(await log.rotate()).toBe(true); // 4150 bytes: collapse cuts 4096 (inside line 41), copy-truncate all
+      const read = await log.tailToFollow(2);
+      expect(read.lines).toEqual([line(39), line(40)]);
+      await appendFile(log.path, ' end\nline 042\n');
+      const abort = new AbortController();
+      const followed: string[] = [];
+      for await (const text of read.follow(abort.signal)) {
+        followed.push(text);
+        if (text === 'line 042') abort.abort();
+      }
+      expect(followed).toEqual([`${unended} end`, 'line 042']);
+    });
+
     it('keeps a line the rotation splits whole, in tail, since and follow', async () => {
       let now = 1_000_000;
       const rotation = { maxBytes: 4500, files: 2, method };

@@ -195,13 +195,21 @@ export class InstanceLog implements InstanceLogs {
       // one line more: the last may be unfinished, and where it starts must be known either way
       const read = await this.#tail(Math.max(lines, 0) + 1, options.since);
       let all = read.lines;
-      let offset = read.liveSize;
-      // an unfinished line wholly in the live file: the follow starts at its beginning
+      let start: FollowStart = { offset: read.liveSize, newestRotated: await inodeOf(`${this.path}.1`) };
       if (read.unfinished > 0 && read.unfinished <= read.liveSize) {
+        // an unfinished line wholly in the live file: the follow starts at its beginning
         all = all.slice(0, -1);
-        offset -= read.unfinished;
+        start = { ...start, offset: read.liveSize - read.unfinished };
+      } else if (read.unfinished > read.liveSize && this.files.length > 1) {
+        // one that began in `.1` (a rotation cut it, the usual case just after one): the follow
+        // takes `.1` for a copy it has not read yet, from where the line begins
+        const inRotated = read.unfinished - read.liveSize;
+        const rotatedSize = (await sizeOf(`${this.path}.1`)) ?? 0;
+        if (inRotated <= rotatedSize) {
+          all = all.slice(0, -1);
+          start = { offset: rotatedSize - inRotated, newestRotated: await inodeOf(`${this.path}.2`) };
+        }
       }
-      const start: FollowStart = { offset, newestRotated: await inodeOf(`${this.path}.1`) };
       return { lines: lines <= 0 ? [] : all.slice(-lines), follow: (signal?: AbortSignal) => this.#follow(signal, start) };
     });
   }
