@@ -122,8 +122,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private seenActivity = -1;
   private lastActive = 0;
   private readonly address: string;
-  /** the memory of the chunk being read now, lent by its socket for the call (socket-reads.ts) */
-  private lent: ArrayBufferLike | undefined;
+  /** the chunk being read now, lent by its socket for the call (socket-reads.ts) */
+  private lent: Buffer | undefined;
   private forwardedHost = '\0';
   private forwardedBuffer: Buffer = Buffer.alloc(0);
 
@@ -149,7 +149,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   }
 
   onChunk(chunk: Buffer): void {
-    this.lent = chunk.buffer;
+    this.lent = chunk;
     this.onClientData(chunk);
     this.lent = undefined;
   }
@@ -183,7 +183,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
 
   /** A write that queued holds on to its bytes: lent ones must then stay as they are. */
   private kept(bytes: Buffer, socket: net.Socket): void {
-    if (socket.writableLength > 0 && bytes.buffer === this.lent) keepChunk();
+    if (socket.writableLength > 0 && this.lent !== undefined && bytes.buffer === this.lent.buffer) keepChunk();
   }
 
   private toInstance(pin: Pin, bytes: Buffer): void {
@@ -405,7 +405,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   }
 
   onUpstreamData(chunk: Buffer): void {
-    this.lent = chunk.buffer;
+    this.lent = chunk;
     this.answer(chunk);
     this.lent = undefined;
   }
