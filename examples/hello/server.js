@@ -17,7 +17,8 @@ const server = createServer((req, res) => {
 });
 
 server.listen(port, () => {
-  console.log(`hello listening on :${port} (instance=${instance} release=${release})`);
+  // how long the app took to start, from the process's own start: berth's bench:agent reads it
+  console.log(`hello listening on :${port} (instance=${instance} release=${release}), ${performance.now().toFixed(1)} ms after start`);
 });
 
 // Finish in-flight requests, then exit: berth sends SIGTERM and waits out the grace period.
