@@ -83,6 +83,24 @@ it('keeps a kept chunk when a socket is made while its reader runs (a new instan
   expect(kept[0]!.toString()).toBe('first');
 });
 
+it('reads a body streaming through into a large buffer, and goes back to a small one when it ends', async () => {
+  const peers: net.Socket[] = [];
+  const { port } = await listening((socket) => peers.push(socket));
+  const sizes: number[] = [];
+  let received = 0;
+  const socket = net.connect({ port, host: '127.0.0.1', onread: new SocketReads({ onChunk: (chunk) => (sizes.push(chunk.buffer.byteLength), (received += chunk.length)) }).onread });
+  cleanup.push(() => socket.destroy());
+  await arrived(() => peers.length === 1);
+  const body = 4 * 1024 * 1024;
+  peers[0]!.write(Buffer.alloc(body, 1));
+  await arrived(() => received === body);
+  peers[0]!.write('small');
+  await arrived(() => received === body + 5);
+  expect(sizes[0]).toBe(16 * 1024);
+  expect(sizes).toContain(64 * 1024);
+  expect(sizes.at(-1)).toBe(16 * 1024);
+});
+
 it('counts accepted connections as net.Server does: close() waits for them', async () => {
   const { server, port } = await listening();
   const accepted: net.Socket[] = [];

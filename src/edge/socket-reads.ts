@@ -9,7 +9,7 @@
 // never shared between sockets: another socket could otherwise read into a kept chunk's memory.
 import net from 'node:net';
 
-/** Small messages fit in one read; a socket that fills its buffer gets a larger one (a body streaming through). */
+/** Small messages fit in one read; a socket that fills its buffer gets a larger one while it keeps filling it (a body streaming through). */
 const SMALL = 16 * 1024;
 const LARGE = 64 * 1024;
 /** Buffers of closed sockets kept for new ones: `Connection: close` traffic opens sockets at a high rate. */
@@ -51,10 +51,15 @@ export class SocketReads {
 
   private buffer(): Buffer {
     let buffer = this.current;
-    if (buffer === undefined || this.keep || (this.filled && buffer.length < LARGE)) {
-      // a kept or outgrown buffer is left to whoever holds it
+    const size = this.filled ? LARGE : SMALL;
+    // a body streaming through fills its buffer: the next is large; a read that does not fill a
+    // large one ends the stream, and a socket kept open (a pooled instance connection) goes back
+    // to a small one
+    if (buffer === undefined || this.keep || buffer.length !== size) {
+      // a kept or outgrown buffer is left to whoever holds it; a large one unkept goes to no list
+      if (buffer !== undefined && !this.keep && buffer.length === SMALL && spare.length < MAX_SPARE) spare.push(buffer);
       this.keep = false;
-      buffer = this.filled ? Buffer.allocUnsafeSlow(LARGE) : (spare.pop() ?? Buffer.allocUnsafeSlow(SMALL));
+      buffer = size === LARGE ? Buffer.allocUnsafeSlow(LARGE) : (spare.pop() ?? Buffer.allocUnsafeSlow(SMALL));
       this.current = buffer;
       this.memory = buffer.buffer;
     }
