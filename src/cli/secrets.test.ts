@@ -33,5 +33,11 @@ describe('secret input', () => {
     // a token pasted alone fits the name syntax: it is not repeated back
     expect(() => parsePairs(['sk_live_abc123'], 'secret', {})).toThrow(/secret 1: no environment variable of that name is set/);
     expect(() => parsePairs(['sk_live_abc123'], 'secret', {})).not.toThrow(/sk_live/);
+    // nor an upper-case key (an AWS access key id), unset or given twice
+    expect(() => parsePairs(['AKIAIOSFODNN7EXAMPLE'], 'secret', {})).toThrow(/secret 1: no environment variable of that name is set/);
+    expect(() => parsePairs(['AKIAIOSFODNN7EXAMPLE'], 'secret', {})).not.toThrow(/AKIA/);
+    const twice = { AKIAIOSFODNN7EXAMPLE: 'x' };
+    expect(() => parsePairs(['AKIAIOSFODNN7EXAMPLE', 'AKIAIOSFODNN7EXAMPLE'], 'secret', twice)).toThrow(/secret 2: that name is given twice/);
+    expect(() => parsePairs(['AKIAIOSFODNN7EXAMPLE', 'AKIAIOSFODNN7EXAMPLE'], 'secret', twice)).not.toThrow(/AKIA/);
   });
 });

@@ -23,6 +23,14 @@ interface Options extends ConnectOptions {
 const CONVENTIONAL_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 /**
+ * Whether a bare argument may be named back in an error: a conventional name, and not shaped like
+ * an upper-case key (AKIA… access key ids: 16 or more letters and digits, no "_").
+ */
+function nameable(text: string): boolean {
+  return CONVENTIONAL_NAME.test(text) && !(text.length >= 16 && /\d/.test(text) && !text.includes('_'));
+}
+
+/**
  * `NAME=value` pairs; the value may hold `=`. Given `env` (the command line), a bare `NAME` takes
  * the value of the environment variable NAME; without it (a file), a line needs its `=`. Errors
  * name an entry by its name only, never its value.
@@ -40,10 +48,10 @@ export function parsePairs(pairs: readonly string[], where: string, env?: Readon
       throw new ValidationError(`${where} ${i + 1}: neither NAME (letters, digits and "_") nor NAME=value; write e.g. DATABASE_URL to take the value of $DATABASE_URL`);
     }
     if (!ENV_NAME.test(name)) throw new ValidationError(`${where} ${i + 1}: ${JSON.stringify(name)} is not an environment variable name; write e.g. DATABASE_URL=…`);
-    if (Object.hasOwn(secrets, name)) throw new ValidationError(`${where} ${i + 1}: ${name} is given twice; keep one`);
+    if (Object.hasOwn(secrets, name)) throw new ValidationError(`${where} ${i + 1}: ${eq >= 0 || nameable(name) ? name : 'that name'} is given twice; keep one`);
     const value = eq < 0 ? env?.[name] : pair.slice(eq + 1);
     if (value === undefined) {
-      if (!CONVENTIONAL_NAME.test(name)) throw new ValidationError(`${where} ${i + 1}: no environment variable of that name is set; export it first (in bash: read -rs NAME && export NAME) and pass NAME, or give a file with --from-file`);
+      if (!nameable(name)) throw new ValidationError(`${where} ${i + 1}: no environment variable of that name is set; export it first (in bash: read -rs NAME && export NAME) and pass NAME, or give a file with --from-file`);
       throw new ValidationError(`${where} ${i + 1}: the environment variable ${name} is not set; export it first (in bash: read -rs ${name} && export ${name}) or give a file with --from-file`);
     }
     secrets[name] = value;
