@@ -217,6 +217,7 @@ export class BerthClient {
       }
     } catch (error) {
       if (options.signal?.aborted) return;
+      if ((error as Error).name === 'TimeoutError') throw new UnavailableError(`logs of ${service}: no end of the lines within 120 s; run berth logs again, with a smaller --tail`);
       throw new UnavailableError(`logs of ${service}: the stream broke (${(error as Error).message}); run berth logs again`);
     }
   };

@@ -12,6 +12,7 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     peers.add(req.socket.remotePort ?? 0);
     if (req.url === '/slow') return; // never answers
+    if (req.url === '/stalls') return void res.write('first part'); // answers, then falls silent
     res.end(`${req.method} ${req.url}`);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -34,4 +35,14 @@ it('answers with status and body, and reuses one kept-alive connection', async (
 it('rejects with the timeout itself when the server stays silent', async () => {
   const request = nodeHttpTransport({ method: 'GET', url: new URL(`${base}/slow`), headers: {}, signal: AbortSignal.timeout(100) });
   await expect(request).rejects.toMatchObject({ name: 'TimeoutError' });
+});
+
+it('ends a body that stops coming with the timeout itself, not a bare abort', async () => {
+  const response = await nodeHttpTransport({ method: 'GET', url: new URL(`${base}/stalls`), headers: {}, signal: AbortSignal.timeout(300) });
+  const parts: string[] = [];
+  const reading = (async () => {
+    for await (const chunk of response.chunks()) parts.push(Buffer.from(chunk).toString());
+  })();
+  await expect(reading).rejects.toMatchObject({ name: 'TimeoutError' });
+  expect(parts).toEqual(['first part']);
 });

@@ -43,15 +43,20 @@ function nodeResponse(res: IncomingMessage, signal: AbortSignal): TransportRespo
   return {
     status: res.statusCode ?? 0,
     async text() {
-      const parts: Buffer[] = [];
-      try {
-        for await (const chunk of res) parts.push(chunk as Buffer);
-      } catch (error) {
-        throw signal.aborted ? signal.reason : error;
-      }
+      const parts: Uint8Array[] = [];
+      for await (const chunk of chunksOf(res, signal)) parts.push(chunk);
       return Buffer.concat(parts).toString('utf8');
     },
-    chunks: () => res,
+    chunks: () => chunksOf(res, signal),
   };
+}
+
+/** The body as it arrives; an abort ends it with the signal's reason (a TimeoutError says it timed out). */
+async function* chunksOf(res: IncomingMessage, signal: AbortSignal): AsyncIterable<Uint8Array> {
+  try {
+    for await (const chunk of res) yield chunk as Buffer;
+  } catch (error) {
+    throw signal.aborted ? signal.reason : error;
+  }
 }
 
