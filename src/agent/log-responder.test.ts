@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogBatch, LogRequest } from '../api/protocol/log-protocol.js';
 import type { BerthClient } from '../client/berth-client.js';
 import type { Driver, InstanceLogs, InstanceStatus } from './driver.js';
-import { LogResponder } from './log-responder.js';
+import { HeldLines, LogResponder } from './log-responder.js';
 
 const untilAborted = (signal: AbortSignal | undefined): Promise<void> =>
   new Promise((resolve) => (signal?.aborted ? resolve() : signal?.addEventListener('abort', () => resolve(), { once: true })));
@@ -98,5 +98,29 @@ describe('LogResponder', () => {
       stop.abort();
       await running;
     }
+  });
+});
+
+describe('HeldLines', () => {
+  it('holds at most its limit, dropping the oldest in a block and saying how many before the rest', () => {
+    const held = new HeldLines(10);
+    for (let n = 1; n <= 25; n++) held.push(`line ${n}`);
+    const all: string[] = [];
+    while (held.length > 0) all.push(...held.take(4));
+    expect(all[0]).toMatch(/^\[berth: \d+ lines skipped here/);
+    const kept = all.slice(1).map((l) => Number(l.split(' ')[1]));
+    // the newest are kept, in order, and what was skipped plus what was kept is everything
+    expect(kept.at(-1)).toBe(25);
+    expect(kept.every((n, i) => i === 0 || n === kept[i - 1]! + 1)).toBe(true);
+    expect(Number(/(\d+) lines skipped/.exec(all[0]!)![1]) + kept.length).toBe(25);
+    expect(kept.length).toBeLessThanOrEqual(10);
+  });
+
+  it('passes lines through untouched while under its limit', () => {
+    const held = new HeldLines(10);
+    for (let n = 1; n <= 5; n++) held.push(`line ${n}`);
+    expect(held.take(3)).toEqual(['line 1', 'line 2', 'line 3']);
+    expect(held.take(3)).toEqual(['line 4', 'line 5']);
+    expect(held.length).toBe(0);
   });
 });

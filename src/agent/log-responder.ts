@@ -12,6 +12,45 @@ import { ReconnectBackoff } from '../core/reconnect-backoff.js';
 
 const FLUSH_MS = 200;
 
+/**
+ * Lines a follow holds while its batches wait on the control plane (each post may take minutes
+ * when it is slow): past this, the oldest go, and the reader is told how many. The agent's memory
+ * belongs to the host's instances.
+ */
+export const MAX_HELD_LINES = 10 * MAX_BATCH;
+
+/** Lines read and not yet posted, at most `limit`: the oldest make way, counted. */
+export class HeldLines {
+  #lines: string[] = [];
+  #skipped = 0;
+  constructor(private readonly limit = MAX_HELD_LINES) {}
+
+  push(line: string): void {
+    this.#lines.push(line);
+    if (this.#lines.length > this.limit) {
+      // dropped in a block, not one at a time: a shift per line is quadratic in a flood
+      const over = this.#lines.length - Math.floor(this.limit / 2);
+      this.#lines.splice(0, over);
+      this.#skipped += over;
+    }
+  }
+
+  get length(): number {
+    return this.#lines.length + (this.#skipped > 0 ? 1 : 0);
+  }
+
+  /** The next batch: a note of the lines that made way first, if any. */
+  take(max: number): string[] {
+    const batch: string[] = [];
+    if (this.#skipped > 0) {
+      batch.push(`[berth: ${this.#skipped} lines skipped here: the control plane took them slower than the app wrote them]`);
+      this.#skipped = 0;
+    }
+    batch.push(...this.#lines.splice(0, max - batch.length));
+    return batch;
+  }
+}
+
 export class LogResponder {
   readonly #answering = new Map<string, AbortController>();
 
@@ -64,7 +103,7 @@ export class LogResponder {
     // tail's batches travel (a booting app writes a lot) waits in the buffer.
     const read = request.follow ? await logs.tailToFollow(request.tail, options) : { lines: await logs.tail(request.tail, options), follow: undefined };
     const tail = read.lines;
-    const buffer: string[] = [];
+    const buffer = new HeldLines();
     const following = read.follow;
     const reading =
       following !== undefined
@@ -81,7 +120,7 @@ export class LogResponder {
       while (!signal.aborted) {
         await sleep(FLUSH_MS, undefined, { signal }).catch(() => undefined);
         while (buffer.length > 0 && !signal.aborted) {
-          if (!(await post(buffer.splice(0, MAX_BATCH), false))) return;
+          if (!(await post(buffer.take(MAX_BATCH), false))) return;
         }
         // A removed instance writes no more (its files are gone): the follow ends rather than
         // watch for them until the reader leaves, which, as a follow takes up the instances that
