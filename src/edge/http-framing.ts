@@ -309,18 +309,13 @@ export class HttpFraming {
       bytes = pos === 0 ? chunk : chunk.subarray(pos);
       shift = pos;
     } else {
-      const carried = this.carry.length;
       bytes = Buffer.concat([this.carry, chunk.subarray(pos)]);
-      shift = pos - carried;
-      // a head arriving in pieces is parsed once its end is there, not again at every piece (the
-      // carry has no end in it, or it would have been parsed)
-      if (bytes.indexOf(CRLFCRLF, Math.max(0, carried - 3)) < 0) {
-        if (bytes.length > MAX_HEAD_BYTES) this.fail(`head larger than ${MAX_HEAD_BYTES} bytes`);
-        else this.carry = bytes;
-        return chunk.length;
-      }
+      shift = pos - this.carry.length;
     }
-    const length = this.parseHead(bytes, shift);
+    // a head arriving in pieces is parsed once its end is there, not again at every piece (the
+    // carry has no end in it, or it would have been parsed)
+    const whole = this.carry === undefined || bytes.indexOf(CRLFCRLF, Math.max(0, this.carry.length - 3)) >= 0;
+    const length = whole ? this.parseHead(bytes, shift) : 0;
     if (length > 0) return shift + length;
     if (length === 0) {
       if (bytes.length > MAX_HEAD_BYTES) this.fail(`head larger than ${MAX_HEAD_BYTES} bytes`);

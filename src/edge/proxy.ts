@@ -22,6 +22,9 @@ export interface ProxyContext {
   closed(connection: ClientConnection): void;
 }
 
+/** How client connections are taken, by net.Server or by acceptWithOwnReads alike. */
+const ACCEPT = { allowHalfOpen: true, noDelay: true };
+
 export class HttpProxy {
   readonly server: net.Server;
   private readonly connections = new Set<ClientConnection>();
@@ -29,11 +32,10 @@ export class HttpProxy {
   private readonly context: ProxyContext;
 
   constructor(routing: Routing, pool: UpstreamPool, timeouts: ProxyTimeouts) {
-    const context: ProxyContext = { routing, pool, timeouts, closed: (connection) => this.connections.delete(connection) };
-    this.context = context;
+    this.context = { routing, pool, timeouts, closed: (connection) => this.connections.delete(connection) };
     // half-open: a client may finish sending and still wait for its answers
-    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      this.connections.add(new ClientConnection(socket, context));
+    this.server = net.createServer(ACCEPT, (socket) => {
+      this.connections.add(new ClientConnection(socket, this.context));
     });
     this.sweeper = setInterval(() => {
       const now = performance.now();
@@ -48,7 +50,7 @@ export class HttpProxy {
       this.server.listen(port, host, () => {
         this.server.removeListener('error', reject);
         // the server's own 'connection' path stays as the fallback
-        acceptWithOwnReads(this.server, { noDelay: true, allowHalfOpen: true }, (socket, reads) => {
+        acceptWithOwnReads(this.server, ACCEPT, (socket, reads) => {
           this.connections.add(new ClientConnection(socket, this.context, reads));
         });
         resolve((this.server.address() as net.AddressInfo).port);

@@ -56,8 +56,7 @@ export class SocketReads {
     // large one ends the stream, and a socket kept open (a pooled instance connection) goes back
     // to a small one
     if (buffer === undefined || this.keep || buffer.length !== size) {
-      // a kept or outgrown buffer is left to whoever holds it; a large one unkept goes to no list
-      if (buffer !== undefined && !this.keep && buffer.length === SMALL && spare.length < MAX_SPARE) spare.push(buffer);
+      this.recycle();
       this.keep = false;
       buffer = size === LARGE ? Buffer.allocUnsafeSlow(LARGE) : (spare.pop() ?? Buffer.allocUnsafeSlow(SMALL));
       this.current = buffer;
@@ -81,9 +80,14 @@ export class SocketReads {
 
   /** The socket is closed: its buffer can serve a new one. */
   release(): void {
-    const buffer = this.current;
+    this.recycle();
     this.current = undefined;
     this.reader = NO_READER;
+  }
+
+  /** The current buffer to the free list, unless a reader kept it (it is theirs) or it is a large one. */
+  private recycle(): void {
+    const buffer = this.current;
     if (buffer !== undefined && !this.keep && buffer.length === SMALL && spare.length < MAX_SPARE) spare.push(buffer);
   }
 }
