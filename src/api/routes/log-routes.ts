@@ -86,7 +86,9 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
     if (query.instance !== undefined && rows.length === 0) {
       throw new NotFoundError(`instance ${query.instance} is not an instance of ${service.name}; berth explain ${service.name} lists its instances`, { instance: query.instance });
     }
-    const reported = (t: Target): boolean => fleet.host(t.host_id)?.instances.some((o) => o.id === t.id) === true;
+    /** the instance as its agent last reported it; undefined when the agent does not have it */
+    const observed = (t: Target) => fleet.host(t.host_id)?.instances.find((o) => o.id === t.id);
+    const reported = (t: Target): boolean => observed(t) !== undefined;
     // Without --instance: the live ones, and stopped ones only while their agent still has them. A
     // follow takes only those their agent has: a placement not started yet has no log to follow,
     // and the follow picks it up once it runs (below).
@@ -135,7 +137,7 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
             reads.push(readOne(t, send, from));
           };
           const running = (t: Target): boolean => {
-            const seen = fleet.host(t.host_id)?.instances.find((o) => o.id === t.id);
+            const seen = observed(t);
             return seen !== undefined && occupiesHost(seen);
           };
           let stoppedLooks = 0;
@@ -152,11 +154,11 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
             if (signal.aborted) break;
             // A failed look (the database away for a moment) is retried at the next one, and said
             // once a minute while it lasts; the instances already followed go on meanwhile.
-            let current: Target[];
+            let current: Target[] = [];
             let deleted: boolean;
             try {
-              current = await store.driver.query<Target>(TARGETS, [service.id, null]);
               deleted = (await store.driver.query<{ status: string }>(SERVICE_STATUS, [service.id]))[0]?.status !== 'active';
+              if (!deleted) current = await store.driver.query<Target>(TARGETS, [service.id, null]);
               failedLooks = 0;
             } catch (error) {
               if (failedLooks++ % 60 === 0) log.warn({ service: service.name, err: (error as Error).message }, 'a log follow could not look for new instances; retrying every second');
