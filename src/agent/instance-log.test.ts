@@ -7,6 +7,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InstanceLog, rotationMethod } from './instance-log.js';
 import { compact } from './log-marks.js';
 
+/** The lines a follow gives up to `last`; `after` runs after each other line (to write more). */
+async function followUntil(follow: (signal: AbortSignal) => AsyncIterable<string>, last: string, after: (seen: string[]) => Promise<void> = async () => {}): Promise<string[]> {
+  const abort = new AbortController();
+  const seen: string[] = [];
+  for await (const line of follow(abort.signal)) {
+    seen.push(line);
+    if (line === last) abort.abort();
+    else await after(seen);
+  }
+  return seen;
+}
+
 describe('InstanceLog', () => {
   let dir: string;
   beforeEach(async () => {
@@ -49,23 +61,15 @@ describe('InstanceLog', () => {
     expect(read.lines).toEqual(lines(19, 21));
     // written after the tail was read and before the follow began: a follow "from now" loses it
     await appendFile(log.path, ' 22\nline 23\n');
-    const abort = new AbortController();
-    const followed: string[] = [];
-    for await (const line of read.follow(abort.signal)) {
-      followed.push(line);
-      if (line === 'line 24') abort.abort();
-      else if (followed.length === 2) await appendFile(log.path, 'line 24\n');
-    }
+    const followed = await followUntil(read.follow, 'line 24', async (seen) => {
+      if (seen.length === 2) await appendFile(log.path, 'line 24\n');
+    });
     expect(followed).toEqual(['half of line 22', 'line 23', 'line 24']);
     // none asked: still a start with nothing missed
     const none = await log.tailToFollow(0);
     expect(none.lines).toEqual([]);
     await appendFile(log.path, 'line 25\n');
-    const again = new AbortController();
-    for await (const line of none.follow(again.signal)) {
-      expect(line).toBe('line 25');
-      again.abort();
-    }
+    expect(await followUntil(none.follow, 'line 25')).toEqual(['line 25']);
   });
 
   it('does not rotate below maxBytes', async () => {
@@ -208,13 +212,7 @@ describe('InstanceLog', () => {
       const read = await log.tailToFollow(2);
       expect(read.lines).toEqual([line(39), line(40)]);
       await appendFile(log.path, ' end\nline 042\n');
-      const abort = new AbortController();
-      const followed: string[] = [];
-      for await (const text of read.follow(abort.signal)) {
-        followed.push(text);
-        if (text === 'line 042') abort.abort();
-      }
-      expect(followed).toEqual([`${unended} end`, 'line 042']);
+      expect(await followUntil(read.follow, 'line 042')).toEqual([`${unended} end`, 'line 042']);
     });
 
     it('keeps a line the rotation splits whole, in tail, since and follow', async () => {
