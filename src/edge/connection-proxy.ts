@@ -126,6 +126,9 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private lent: Buffer | undefined;
   private forwardedHost = '\0';
   private forwardedBuffer: Buffer = Buffer.alloc(0);
+  /** places in the proxy's open connections and among the pinned instance's attachments (roster.ts) */
+  connectionSlot = -1;
+  attachmentSlot = -1;
 
   /**
    * `reads`: the client's socket reads through SocketReads (chunks valid only during the call);

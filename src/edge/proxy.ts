@@ -3,6 +3,7 @@
 // connections, not by a timer per socket re-armed on every read and write.
 import net from 'node:net';
 import { ClientConnection } from './connection-proxy.js';
+import { Roster } from './roster.js';
 import { acceptWithOwnReads } from './socket-reads.js';
 import type { Routing } from './routing.js';
 import type { UpstreamPool } from './upstream-pool.js';
@@ -27,7 +28,8 @@ const ACCEPT = { allowHalfOpen: true, noDelay: true };
 
 export class HttpProxy {
   readonly server: net.Server;
-  private readonly connections = new Set<ClientConnection>();
+  /** open client connections, for the sweep; a roster, not a Set: one joins and leaves per `Connection: close` request (roster.ts) */
+  private readonly connections = new Roster<'connectionSlot', ClientConnection>('connectionSlot');
   private readonly sweeper: NodeJS.Timeout;
   private readonly context: ProxyContext;
 
@@ -39,7 +41,7 @@ export class HttpProxy {
     });
     this.sweeper = setInterval(() => {
       const now = performance.now();
-      for (const connection of this.connections) connection.tick(now);
+      for (const connection of this.connections.snapshot()) connection.tick(now);
     }, 1_000);
     this.sweeper.unref();
   }
@@ -63,7 +65,7 @@ export class HttpProxy {
     clearInterval(this.sweeper);
     return new Promise((resolve) => {
       this.server.close(() => resolve());
-      for (const connection of this.connections) connection.destroy();
+      for (const connection of this.connections.snapshot()) connection.destroy();
     });
   }
 }

@@ -2,6 +2,7 @@
 // carrying now, and the connections held to it (so they can be let go when it leaves).
 import { freshOutlierState, type OutlierState } from './outlier-detection.js';
 import type { InstanceEntry } from './route-table.js';
+import { Roster } from './roster.js';
 
 /** Something holding a connection to an instance, told to let go when the instance leaves. */
 export interface InstanceAttachment {
@@ -9,6 +10,8 @@ export interface InstanceAttachment {
   release(): void;
   /** the grace period is over: close now */
   cut(): void;
+  /** its place among its instance's attachments (roster.ts); -1 while attached to none */
+  attachmentSlot: number;
 }
 
 export class RoutedInstance {
@@ -25,7 +28,7 @@ export class RoutedInstance {
   /** client connections pinned to it (per-connection and TCP routes) */
   connections = 0;
   readonly outlier: OutlierState = freshOutlierState();
-  readonly attachments = new Set<InstanceAttachment>();
+  readonly attachments = new Roster<'attachmentSlot', InstanceAttachment>('attachmentSlot');
   // totals since the edge started, read by the metrics
   requests = 0;
   /** answers by class: 1xx..5xx at 0..4 */
@@ -61,11 +64,11 @@ export class RoutedInstance {
 
   /** Asks every attachment to let go as soon as it can. */
   releaseAll(): void {
-    for (const attachment of [...this.attachments]) attachment.release();
+    for (const attachment of this.attachments.snapshot()) attachment.release();
   }
 
   cutAll(): void {
-    for (const attachment of [...this.attachments]) attachment.cut();
+    for (const attachment of this.attachments.snapshot()) attachment.cut();
     this.attachments.clear();
   }
 

@@ -9,6 +9,7 @@ import { keepChunk } from './socket-reads.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 class TcpPipe implements InstanceAttachment {
+  attachmentSlot = -1;
   constructor(
     private readonly client: net.Socket,
     private readonly upstream: net.Socket,

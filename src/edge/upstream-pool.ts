@@ -84,6 +84,7 @@ export const DEFAULT_POOL_OPTIONS: UpstreamPoolOptions = { idleTimeoutMs: 4_000,
 /** An instance's idle connections; let go of all at once when the instance leaves. */
 class IdleSockets implements InstanceAttachment {
   readonly connections: UpstreamConnection[] = [];
+  attachmentSlot = -1;
   constructor(
     private readonly pool: UpstreamPool,
     readonly instance: RoutedInstance,
