@@ -22,6 +22,7 @@ import type { ProxyContext } from './proxy.js';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
 import type { HttpRoute } from './routing.js';
 import type { LoadUnit, ServiceInstances } from './service-instances.js';
+import { DirectWrites } from './direct-writes.js';
 import { keepChunk, type ChunkReader, type SocketReads } from './socket-reads.js';
 import type { UpstreamConnection, UpstreamOwner } from './upstream-pool.js';
 
@@ -116,12 +117,13 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private upstreamCloses = false;
   private clientEnded = false;
   private done = false;
-  private drainWatched = false;
   // for the idle and request timeouts, checked by a once-a-second sweep (see proxy.ts)
   private activity = 0;
   private seenActivity = -1;
   private lastActive = 0;
   private readonly address: string;
+  /** what goes to the client goes through here, not client.write (direct-writes.ts) */
+  private readonly writes: DirectWrites;
   /** the chunk being read now, lent by its socket for the call (socket-reads.ts) */
   private lent: Buffer | undefined;
   private forwardedHost = '\0';
@@ -140,6 +142,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     private readonly reads?: SocketReads,
   ) {
     this.address = clientAddress(client.remoteAddress);
+    this.writes = new DirectWrites(client, () => this.onClientDrain());
     this.framing = new HttpFraming('request', this);
     // shared listeners rather than closures per connection: `Connection: close` traffic makes
     // one of these per request
@@ -185,14 +188,14 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   }
 
   /** A write that queued holds on to its bytes: lent ones must then stay as they are. */
-  private kept(bytes: Buffer, socket: net.Socket): void {
-    if (socket.writableLength > 0 && this.lent !== undefined && bytes.buffer === this.lent.buffer) keepChunk();
+  private kept(bytes: Buffer, writes: DirectWrites): void {
+    if (this.lent !== undefined && bytes.buffer === this.lent.buffer && writes.queued) keepChunk();
   }
 
   private toInstance(pin: Pin, bytes: Buffer): void {
-    const socket = pin.upstream.socket;
-    const flushed = socket.write(bytes);
-    this.kept(bytes, socket);
+    const writes = pin.upstream.writes;
+    const flushed = writes.write(bytes);
+    this.kept(bytes, writes);
     // the instance reads slower than the client sends: wait for its connection to drain
     if (!flushed) this.client.pause();
   }
@@ -429,15 +432,10 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   }
 
   private toClient(bytes: Buffer): void {
-    const flushed = this.client.write(bytes);
-    this.kept(bytes, this.client);
-    if (flushed) return;
+    const flushed = this.writes.write(bytes);
+    this.kept(bytes, this.writes);
     // the client reads slower than the instance answers: hold the instance until it catches up
-    this.pin?.upstream.socket.pause();
-    if (!this.drainWatched) {
-      this.drainWatched = true;
-      this.client.on('drain', onDrain);
-    }
+    if (!flushed) this.pin?.upstream.socket.pause();
   }
 
   /** Holds the answer until its head is complete, then sends it with the rewrite applied. */
@@ -501,7 +499,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     this.done = true;
     // everything is in the kernel and nothing is unread: closing sends it and then FIN, without
     // a shutdown and its round of stream callbacks (`Connection: close` traffic pays these per request)
-    if (this.client.writableLength === 0 && this.framing.idle && this.deferred === undefined) this.client.destroy();
+    if (!this.writes.queued && this.framing.idle && this.deferred === undefined) this.client.destroy();
     else this.client.destroySoon();
     this.unpin();
   }
@@ -578,7 +576,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private refuse(answer: EdgeAnswer): void {
     this.done = true;
     this.stopped = true;
-    this.client.write(rawAnswer(answer));
+    this.writes.write(rawAnswer(answer));
     this.client.destroySoon();
     this.unpin();
   }
@@ -660,6 +658,4 @@ function onEnd(this: OwnedSocket): void {
 function onClose(this: OwnedSocket): void {
   this[OWNER].onClientClose();
 }
-function onDrain(this: OwnedSocket): void {
-  this[OWNER].onClientDrain();
-}
+

@@ -3,6 +3,7 @@
 // socket gets its listeners once; who is using it is a field, not a re-registration.
 import net from 'node:net';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
+import { DirectWrites } from './direct-writes.js';
 import { SocketReads, type ChunkReader } from './socket-reads.js';
 
 /** Whoever is using an upstream connection now. */
@@ -28,6 +29,8 @@ export const NO_OWNER: UpstreamOwner = {
 export class UpstreamConnection implements ChunkReader {
   owner: UpstreamOwner;
   readonly socket: net.Socket;
+  /** what the edge sends the instance goes through here, not socket.write (direct-writes.ts) */
+  readonly writes: DirectWrites;
   connected = false;
   /** borrowed from the pool, so possibly closed by the instance a moment ago */
   reused = false;
@@ -46,12 +49,12 @@ export class UpstreamConnection implements ChunkReader {
     const reads = new SocketReads(this);
     const socket = net.connect({ host: instance.address, port: instance.port, noDelay: true, onread: reads.onread });
     this.socket = socket;
+    this.writes = new DirectWrites(socket, () => this.owner.onUpstreamDrain());
     socket.on('connect', () => {
       this.connected = true;
       this.owner.onUpstreamConnect();
     });
     socket.on('end', () => this.owner.onUpstreamEnd());
-    socket.on('drain', () => this.owner.onUpstreamDrain());
     socket.on('error', (error) => {
       this.error = error;
     });

@@ -1,0 +1,123 @@
+import net from 'node:net';
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DIRECT_WRITES, DirectWrites } from './direct-writes.js';
+
+const open: net.Socket[] = [];
+const servers: net.Server[] = [];
+afterEach(() => {
+  for (const socket of open.splice(0)) socket.destroy();
+  for (const server of servers.splice(0)) server.close();
+});
+
+/** A connected pair over loopback: `ours` writes, `peer` reads (paused until asked). */
+async function pair(): Promise<{ ours: net.Socket; peer: net.Socket }> {
+  const server = net.createServer({ pauseOnConnect: true });
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+  const ours = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  await once(ours, 'connect');
+  const [peer] = await accepted;
+  open.push(ours, peer);
+  return { ours, peer };
+}
+
+/** Chunk `i` of `size` bytes, each byte naming its chunk, so any reordering shows. */
+const chunk = (i: number, size: number) => Buffer.alloc(size, i % 251);
+
+function readAll(peer: net.Socket): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  peer.on('data', (data: Buffer) => parts.push(data));
+  peer.resume();
+  return new Promise((resolve) => peer.on('end', () => resolve(Buffer.concat(parts))));
+}
+
+it('goes around the stream on this Node (a Node without the binding would fall back, slower)', () => {
+  expect(DIRECT_WRITES).toBe(true);
+});
+
+describe.each([
+  ['direct', true],
+  ['through the stream', false],
+])('DirectWrites, %s', (_, direct) => {
+  it('delivers every byte in order when the kernel cannot take them all, and says when it has caught up', async () => {
+    const { ours, peer } = await pair();
+    let drains = 0;
+    const writes = new DirectWrites(ours, () => drains++, direct);
+    const sent: Buffer[] = [];
+    let refused = 0;
+    // 16 MiB to a peer that is not reading: far past what the kernel buffers
+    for (let i = 0; i < 256; i++) {
+      const bytes = chunk(i, 64 * 1024);
+      sent.push(bytes);
+      if (!writes.write(bytes)) refused++;
+    }
+    expect(refused).toBeGreaterThan(0);
+    expect(writes.queued).toBe(true);
+    const received = readAll(peer);
+    await new Promise<void>((resolve) => {
+      const wait = () => (drains > 0 && !writes.queued ? resolve() : setTimeout(wait, 5));
+      wait();
+    });
+    expect(drains).toBe(1);
+    ours.end();
+    expect((await received).equals(Buffer.concat(sent))).toBe(true);
+  });
+
+  it('lets end() go out after queued writes, not before them', async () => {
+    const { ours, peer } = await pair();
+    const writes = new DirectWrites(ours, () => {}, direct);
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 64; i++) {
+      sent.push(chunk(i, 100 * 1024));
+      writes.write(sent[i]!);
+    }
+    ours.end();
+    expect((await readAll(peer)).length).toBe(Buffer.concat(sent).length);
+  });
+
+  it('closes the socket with the write error once the peer is gone, without throwing', async () => {
+    const { ours, peer } = await pair();
+    const writes = new DirectWrites(ours, () => {}, direct);
+    const errors: string[] = [];
+    ours.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message));
+    peer.resetAndDestroy();
+    // (not events.once: it rejects on the 'error' that comes first)
+    const closed = new Promise((resolve) => ours.once('close', resolve));
+    // the reset arrives after a write or two
+    for (let i = 0; i < 1000 && !ours.destroyed; i++) {
+      writes.write(chunk(i, 1024));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await closed;
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toMatch(/EPIPE|ECONNRESET/);
+  });
+});
+
+it('writes through the stream while the socket connects, then directly, in order', async () => {
+  const server = net.createServer({ pauseOnConnect: true });
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+  const ours = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  open.push(ours);
+  const writes = new DirectWrites(ours, () => {});
+  const sent = [chunk(1, 10), chunk(2, 10)];
+  // before 'connect': the stream holds them until the socket is connected
+  for (const bytes of sent) writes.write(bytes);
+  expect(writes.queued).toBe(true);
+  await once(ours, 'connect');
+  for (let i = 3; i < 10; i++) {
+    sent.push(chunk(i, 10));
+    writes.write(sent.at(-1)!);
+  }
+  const [peer] = await accepted;
+  open.push(peer);
+  const received = readAll(peer);
+  ours.end();
+  expect((await received).equals(Buffer.concat(sent))).toBe(true);
+});

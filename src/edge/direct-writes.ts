@@ -1,0 +1,144 @@
+// Writes that go straight to a socket's handle when nothing is queued ahead of them, instead of
+// through the socket's Writable stream. `socket.write` makes a request object from a C++ template
+// for every write, runs the stream's bookkeeping and schedules a callback, even when the kernel
+// takes the bytes at once, which for the edge's small heads and answers is nearly always: measured
+// on the bench machine, ~0.6 µs of the edge's ~4 µs of user time per keep-alive request
+// (docs/edge.md). Here a write the kernel takes whole reuses one request object and costs the
+// syscall and little else.
+//
+// What the kernel does not take, libuv queues behind the socket's earlier writes, in order; the
+// request object is then bound to it, kept with the bytes until libuv is done, and the next write
+// gets a new one. Writes go through the stream whenever it holds bytes of its own (they would
+// otherwise jump ahead of them), while the socket connects, or once it is ending; a stream write
+// after a direct one is ordered behind it by libuv in the same way, and so is the stream's
+// shutdown on `end()`.
+//
+// This uses Node's stream_wrap binding (`process.binding`, deprecated but kept: DEP0111 is
+// documentation-only) and the socket's `_handle`, both stable since Node 12. Where either is
+// missing, or deprecations throw, every write goes through the stream.
+import type net from 'node:net';
+import { getSystemErrorName } from 'node:util';
+
+/** Node's WriteWrap: C++ binds a write to it when libuv has to queue the write. */
+interface WriteRequest {
+  oncomplete: ((this: WriteRequest, status: number) => void) | undefined;
+  /** the bytes, kept alive while libuv holds a pointer into them */
+  buffer: Buffer | undefined;
+  writes: DirectWrites | undefined;
+}
+
+interface StreamWrapBinding {
+  WriteWrap: new () => WriteRequest;
+  /** written by every handle write: [kLastWriteWasAsync] is 1 when libuv queued part of it */
+  streamBaseState: Int32Array;
+  kLastWriteWasAsync: number;
+}
+
+interface WritableHandle {
+  writeBuffer(request: WriteRequest, bytes: Uint8Array): number;
+}
+
+function loadBinding(): StreamWrapBinding | undefined {
+  // under --throw-deprecation with --pending-deprecation the warning would end the process
+  if (process.throwDeprecation) return undefined;
+  try {
+    const binding = (process as unknown as { binding(name: string): Partial<StreamWrapBinding> }).binding('stream_wrap');
+    if (typeof binding.WriteWrap === 'function' && binding.streamBaseState instanceof Int32Array && typeof binding.kLastWriteWasAsync === 'number') {
+      return binding as StreamWrapBinding;
+    }
+  } catch {
+    // a Node without the binding: the stream path
+  }
+  return undefined;
+}
+
+const binding = loadBinding();
+
+/** Whether direct writes are available in this Node (else DirectWrites writes through the stream). */
+export const DIRECT_WRITES = binding !== undefined;
+
+function writeError(status: number): Error {
+  const code = getSystemErrorName(status);
+  return Object.assign(new Error(`write ${code}`), { code, errno: status, syscall: 'write' });
+}
+
+function onDirectWriteDone(this: WriteRequest, status: number): void {
+  const writes = this.writes!;
+  this.writes = undefined;
+  this.buffer = undefined;
+  writes.done(status);
+}
+
+/** One socket's writes. `drained` is called once everything is out after a write returned false. */
+export class DirectWrites {
+  /** direct writes libuv queued and has not finished */
+  private pending = 0;
+  /** a request object no write is bound to, for the next direct write */
+  private spare: WriteRequest | undefined;
+  /** a write returned false: call `drained` once nothing is queued */
+  private waiting = false;
+  /** for stream writes: each one's completion may be the one that empties the queue */
+  private afterStreamWrite: (() => void) | undefined;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly drained: () => void,
+    /** false: always through the stream (the fallback, and its tests) */
+    private readonly direct = DIRECT_WRITES,
+  ) {}
+
+  /** Whether bytes written may still be held (by the stream or by libuv): a lent chunk must then stay as it is. */
+  get queued(): boolean {
+    return this.pending > 0 || this.socket.writableLength > 0;
+  }
+
+  /** Writes `bytes`; false when not all of them went to the kernel: hold off until `drained`. */
+  write(bytes: Buffer): boolean {
+    const socket = this.socket;
+    const handle = (socket as unknown as { _handle?: WritableHandle | null })._handle;
+    if (!this.direct || handle == null || socket.writableLength > 0 || socket.connecting || !socket.writable) return this.viaStream(bytes);
+    const request = this.spare ?? new binding!.WriteWrap();
+    const status = handle.writeBuffer(request, bytes);
+    if (status !== 0) {
+      this.spare = request;
+      socket.destroy(writeError(status));
+      return false;
+    }
+    if (binding!.streamBaseState[binding!.kLastWriteWasAsync] === 0) {
+      this.spare = request;
+      return true;
+    }
+    // libuv queued the rest: the request is bound to that write until it completes
+    this.spare = undefined;
+    request.buffer = bytes;
+    request.writes = this;
+    request.oncomplete = onDirectWriteDone;
+    this.pending++;
+    this.waiting = true;
+    return false;
+  }
+
+  private viaStream(bytes: Buffer): boolean {
+    // (rare once connected: only while the stream still holds bytes from before)
+    this.afterStreamWrite ??= () => this.check();
+    if (this.socket.write(bytes, this.afterStreamWrite)) return true;
+    this.waiting = true;
+    return false;
+  }
+
+  /** A queued direct write finished (status < 0: it failed, and the socket is done). */
+  done(status: number): void {
+    this.pending--;
+    if (status < 0) {
+      this.socket.destroy(writeError(status));
+      return;
+    }
+    this.check();
+  }
+
+  private check(): void {
+    if (!this.waiting || this.queued) return;
+    this.waiting = false;
+    this.drained();
+  }
+}
