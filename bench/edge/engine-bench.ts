@@ -46,7 +46,8 @@ function engine(mode: RoutingMode, close: boolean): number {
   let toClient = 0;
   // stand-ins: only what ClientConnection touches on a socket and on the pool (the casts say so)
   const upstream = {
-    socket: { write: (bytes: Buffer) => ((toInstance += bytes.length), true), writableLength: 0, pause: () => {}, resume: () => {}, destroy: () => {} },
+    socket: { pause: () => {}, resume: () => {}, destroy: () => {} },
+    writes: { write: (bytes: Buffer) => ((toInstance += bytes.length), true), queued: false },
     connected: true,
     reused: true,
     closed: false,
@@ -60,7 +61,7 @@ function engine(mode: RoutingMode, close: boolean): number {
   const pool = { takeIdle: take, take, connect: take, give: () => {} } as unknown as UpstreamPool;
   const context: ProxyContext = { routing, pool, timeouts: { idleMs: 60_000, requestMs: 60_000 }, closed: () => {} };
   const client = () =>
-    ({ remoteAddress: '127.0.0.1', on: () => {}, write: (bytes: Buffer) => ((toClient += bytes.length), true), writableLength: 0, pause: () => {}, resume: () => {}, destroy: () => {}, destroySoon: () => {} }) as unknown as net.Socket;
+    ({ remoteAddress: '127.0.0.1', on: () => {}, write: (bytes: Buffer) => ((toClient += bytes.length), true), writableLength: 0, writable: true, connecting: false, pause: () => {}, resume: () => {}, destroy: () => {}, destroySoon: () => {} }) as unknown as net.Socket;
   const reads = () => ({ reader: undefined, release: () => {} }) as unknown as SocketReads;
   const bytes = request(close);
   let connection = new ClientConnection(client(), context, reads());
