@@ -151,3 +151,24 @@ it('accepts connections whose sockets read through their own buffers, half-close
   expect(ended).toBe(true);
   await arrived(() => released);
 });
+
+it("leaves a server's connection limit to net.Server: over it, connections are dropped with 'drop', under it, they arrive as 'connection'", async () => {
+  const viaNode: net.Socket[] = [];
+  const { server, port } = await listening((socket) => viaNode.push(socket));
+  server.maxConnections = 1;
+  const viaOwnReads: net.Socket[] = [];
+  acceptWithOwnReads(server, { noDelay: true, allowHalfOpen: true }, (socket) => viaOwnReads.push(socket));
+  let dropped = 0;
+  server.on('drop', () => dropped++);
+  const first = net.connect(port, '127.0.0.1');
+  cleanup.push(() => first.destroy());
+  await arrived(() => viaNode.length === 1);
+  const second = net.connect(port, '127.0.0.1');
+  cleanup.push(() => second.destroy());
+  const secondClosed = new Promise((resolve) => second.on('close', resolve));
+  second.on('error', () => {});
+  await secondClosed;
+  expect(dropped).toBe(1);
+  expect(viaOwnReads).toHaveLength(0);
+  for (const socket of viaNode) socket.destroy();
+});

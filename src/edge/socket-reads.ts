@@ -92,6 +92,19 @@ export class SocketReads {
   }
 }
 
+/** net.Server's options and settings that only its own accept applies. */
+interface ServerSettings {
+  maxConnections?: number | null;
+  blockList?: unknown;
+  pauseOnConnect?: boolean;
+  keepAlive?: boolean;
+}
+
+function nodeHandles(server: net.Server): boolean {
+  const settings = server as unknown as ServerSettings;
+  return (settings.maxConnections !== undefined && settings.maxConnections !== null) || (settings.blockList !== undefined && settings.blockList !== null) || settings.pauseOnConnect === true || settings.keepAlive === true;
+}
+
 interface ListeningHandle {
   onconnection: (error: number, clientHandle: unknown) => void;
 }
@@ -102,15 +115,19 @@ interface ListeningHandle {
  * `onconnection` callback (the same since Node 0.x) sees a connection before its socket is made.
  * `accepted` must set `reads.reader` and call `reads.release()` once the socket closes. Returns
  * false where the handle is not there to take over: the server then emits 'connection' as usual.
- * Call it once the server listens.
+ * A server with `maxConnections`, a `blockList`, `pauseOnConnect` or `keepAlive` has its
+ * connections made by net.Server, which applies them ('connection' again). Not published: the
+ * `net.server.socket` diagnostics channel. Call it once the server listens.
  */
 export function acceptWithOwnReads(server: net.Server, options: { noDelay: boolean; allowHalfOpen: boolean }, accepted: (socket: net.Socket, reads: SocketReads) => void): boolean {
   const handle = (server as unknown as { _handle?: ListeningHandle | null })._handle;
   if (handle === undefined || handle === null || typeof handle.onconnection !== 'function') return false;
   const nodeAccept = handle.onconnection;
   handle.onconnection = function (this: ListeningHandle, error: number, clientHandle: unknown): void {
-    // a failed accept (EMFILE …) goes Node's way: an 'error' event on the server
-    if (error !== 0 || clientHandle === undefined) return nodeAccept.call(this, error, clientHandle);
+    // a failed accept (EMFILE …) goes Node's way: an 'error' event on the server; so does a
+    // server set up for what this accept does not do (a connection limit and its 'drop' event, a
+    // block list, pausing on connect, TCP keep-alive): those connections read through 'data' events
+    if (error !== 0 || clientHandle === undefined || nodeHandles(server)) return nodeAccept.call(this, error, clientHandle);
     if (options.noDelay) (clientHandle as { setNoDelay(on: boolean): number }).setNoDelay(true);
     const reads = new SocketReads();
     // the accepted TCP handle, taken by the constructor as net.Server's own accept passes it
