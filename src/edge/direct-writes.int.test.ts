@@ -10,17 +10,24 @@ afterEach(() => {
   for (const server of servers.splice(0)) server.close();
 });
 
-/** A connected pair over loopback: `ours` writes, `peer` reads (paused until asked). */
-async function pair(): Promise<{ ours: net.Socket; peer: net.Socket }> {
+/** A connection being made over loopback: `ours` writes, the server's side (paused until read) arrives as `accepted`. */
+async function connecting(): Promise<{ ours: net.Socket; accepted: Promise<[net.Socket]> }> {
   const server = net.createServer({ pauseOnConnect: true });
   servers.push(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const accepted = once(server, 'connection') as Promise<[net.Socket]>;
   const ours = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  open.push(ours);
+  return { ours, accepted };
+}
+
+/** A connected pair: `ours` writes, `peer` reads (paused until asked). */
+async function pair(): Promise<{ ours: net.Socket; peer: net.Socket }> {
+  const { ours, accepted } = await connecting();
   await once(ours, 'connect');
   const [peer] = await accepted;
-  open.push(ours, peer);
+  open.push(peer);
   return { ours, peer };
 }
 
@@ -98,13 +105,7 @@ describe.each([
 });
 
 it('writes through the stream while the socket connects, then directly, in order', async () => {
-  const server = net.createServer({ pauseOnConnect: true });
-  servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-  const ours = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  open.push(ours);
+  const { ours, accepted } = await connecting();
   const writes = new DirectWrites(ours, () => {});
   const sent = [chunk(1, 10), chunk(2, 10)];
   // before 'connect': the stream holds them until the socket is connected
