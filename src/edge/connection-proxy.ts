@@ -115,6 +115,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private interimEnd = 0;
   private closeAfterAnswer = false;
   private upstreamCloses = false;
+  /** the client is paused because the instance's connection is not taking more */
+  private heldByInstance = false;
   private clientEnded = false;
   private done = false;
   // for the idle and request timeouts, checked by a once-a-second sweep (see proxy.ts)
@@ -197,7 +199,10 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     const flushed = writes.write(bytes);
     this.kept(bytes, writes);
     // the instance reads slower than the client sends: wait for its connection to drain
-    if (!flushed) this.client.pause();
+    if (!flushed) {
+      this.heldByInstance = true;
+      this.client.pause();
+    }
   }
 
   // FramingListener: the client's requests
@@ -374,6 +379,11 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     this.heldAnswer = undefined;
     this.finalHead = undefined;
     this.answering = false;
+    // paused for that instance's backpressure: its drain would now go to someone else
+    if (this.heldByInstance) {
+      this.heldByInstance = false;
+      if (this.deferred === undefined && !this.busy && !this.done) this.client.resume();
+    }
   }
 
   // the instance's answers
@@ -510,6 +520,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   }
 
   onUpstreamDrain(): void {
+    this.heldByInstance = false;
     if (this.deferred === undefined && !this.busy) this.client.resume();
   }
 
@@ -563,6 +574,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private abandon(answer: EdgeAnswer): void {
     const pin = this.pin!;
     pin.instance.failures++;
+    // the abandoned answers may still come: the connection must not carry another request
+    this.upstreamCloses = true;
     for (const _ of this.outstanding.takeAll()) pin.service.end(pin.instance, answer.status, 0);
     if (!this.answering) this.refuse(answer);
     else {

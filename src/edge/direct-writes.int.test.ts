@@ -73,6 +73,23 @@ describe.each([
     expect((await received).equals(Buffer.concat(sent))).toBe(true);
   });
 
+  it('asks the caller to wait only once the bytes waiting to go out reach the high-water mark, as socket.write does', async () => {
+    const { ours } = await pair();
+    const writes = new DirectWrites(ours, () => {}, direct);
+    let firstQueued = -1;
+    let firstRefused = -1;
+    for (let i = 0; i < 100_000 && firstRefused < 0; i++) {
+      const accepted = writes.write(chunk(i, 1024));
+      if (firstQueued < 0 && writes.queued) firstQueued = i;
+      if (!accepted) firstRefused = i;
+    }
+    expect(firstQueued).toBeGreaterThanOrEqual(0);
+    // 1 KiB writes: the mark (64 KiB in Node 24) is reached that many writes after the first one that waited
+    const marks = ours.writableHighWaterMark / 1024;
+    expect(firstRefused - firstQueued).toBeGreaterThanOrEqual(marks - 2);
+    expect(firstRefused - firstQueued).toBeLessThanOrEqual(marks);
+  });
+
   it('lets end() go out after queued writes, not before them', async () => {
     const { ours, peer } = await pair();
     const writes = new DirectWrites(ours, () => {}, direct);

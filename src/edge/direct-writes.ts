@@ -64,15 +64,21 @@ function writeError(status: number): Error {
 
 function onDirectWriteDone(this: WriteRequest, status: number): void {
   const writes = this.writes!;
+  const size = this.buffer!.length;
   this.writes = undefined;
   this.buffer = undefined;
-  writes.done(status);
+  writes.done(status, size);
 }
 
-/** One socket's writes. `drained` is called once everything is out after a write returned false. */
+/**
+ * One socket's writes. A write returns false, as `socket.write` does, once the bytes waiting to
+ * go out reach the socket's high-water mark (64 KiB by default in Node 24): the caller then holds
+ * off its source, and `drained` is called once everything is out.
+ */
 export class DirectWrites {
-  /** direct writes libuv queued and has not finished */
+  /** direct writes libuv queued and has not finished, and their bytes (at most: the kernel took part of them) */
   private pending = 0;
+  private pendingBytes = 0;
   /** a request object no write is bound to, for the next direct write */
   private spare: WriteRequest | undefined;
   /** a write returned false: call `drained` once nothing is queued */
@@ -114,6 +120,8 @@ export class DirectWrites {
     request.writes = this;
     request.oncomplete = onDirectWriteDone;
     this.pending++;
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes < socket.writableHighWaterMark) return true;
     this.waiting = true;
     return false;
   }
@@ -126,9 +134,10 @@ export class DirectWrites {
     return false;
   }
 
-  /** A queued direct write finished (status < 0: it failed, and the socket is done). */
-  done(status: number): void {
+  /** A queued direct write of `size` bytes finished (status < 0: it failed, and the socket is done). */
+  done(status: number, size: number): void {
     this.pending--;
+    this.pendingBytes -= size;
     if (status < 0) {
       this.socket.destroy(writeError(status));
       return;

@@ -332,6 +332,15 @@ describe('timeouts', () => {
     expect(res.body).toContain('service web did not answer within 0.2s');
   });
 
+  it('does not let a late answer reach the next request after a 504: the connection to the instance is closed, not pooled', async () => {
+    // the sweep answers 504 within ~2 s; the instance answers at 3 s, on the connection it was asked on
+    const late = await edgeRequest(edge.port, 'web.test', '/late?delay=3000');
+    expect(late.status).toBe(504);
+    const next = await edgeRequest(edge.port, 'web.test', '/next');
+    expect(next.status).toBe(200);
+    expect((JSON.parse(next.body) as EchoAnswer).url).toBe('/next');
+  });
+
   it('closes a client connection left idle between requests', async () => {
     const closed = await new Promise<boolean>((resolve, reject) => {
       const socket = net.connect(edge.port, '127.0.0.1');
@@ -347,4 +356,45 @@ describe('timeouts', () => {
     });
     expect(closed).toBe(true);
   });
+});
+
+it('goes on reading a client it paused for an instance that then answered early and was let go (per-request)', async () => {
+  // an instance that answers an upload 413 only after it stopped reading it (the edge has had to
+  // pause the client by then), and answers anything else at once
+  const backend = net.createServer((socket) => {
+    let head = '';
+    const onData = (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      if (head.startsWith('POST')) {
+        socket.pause();
+        setTimeout(() => socket.write('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n'), 500);
+      } else socket.end('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nafter');
+    };
+    socket.on('data', onData);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  const source = new MemoryRouteSource({ version: 1, routes: [{ host: 'web.test', service: 'web', mode: 'per-request', instances: [{ id: 'web-1', address: '127.0.0.1', port: (backend.address() as net.AddressInfo).port, ready: true }] }] });
+  const edge = await startEdge({ listen: { host: '127.0.0.1', port: 0 }, source, seed: SEED, log: () => {} });
+  const client = net.connect(edge.port, '127.0.0.1');
+  try {
+    let text = '';
+    client.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    const size = 64 * 1024 * 1024;
+    client.write(`POST /upload HTTP/1.1\r\nHost: web.test\r\nContent-Length: ${size}\r\n\r\n`);
+    const piece = Buffer.alloc(256 * 1024, 'x');
+    for (let sent = 0; sent < size; sent += piece.length) {
+      if (!client.write(piece)) await new Promise((resolve) => client.once('drain', resolve));
+    }
+    client.write('GET /after HTTP/1.1\r\nHost: web.test\r\n\r\n');
+    await until(() => text.includes('after'));
+    expect(text).toContain('413 Payload Too Large');
+    expect(text).toMatch(/200 OK[\s\S]*after$/);
+  } finally {
+    client.destroy();
+    await edge.close();
+    backend.close();
+  }
 });

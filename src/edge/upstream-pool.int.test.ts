@@ -45,3 +45,15 @@ it('reuses the most recently idle connection and closes those idle past the time
   expect(recent.reused).toBe(true);
   recent.destroy();
 });
+
+it('takes a connection back reading, though its last borrower paused it while a slow client caught up', async () => {
+  const pool = new UpstreamPool();
+  const instance = new RoutedInstance({ id: 'web-1', address: '127.0.0.1', port, ready: true, draining: false });
+  const connection = await connected(pool, instance);
+  connection.socket.pause();
+  pool.give(connection);
+  // paused in the pool, the next borrower's answer would never be read
+  expect(connection.socket.isPaused()).toBe(false);
+  expect(pool.takeIdle(instance, NO_OWNER)).toBe(connection);
+  connection.destroy();
+});

@@ -176,6 +176,9 @@ export class UpstreamPool {
       connection.destroy();
       return;
     }
+    // an owner may have paused it while its client caught up: in the pool it reads again (an idle
+    // connection that says anything is dropped, and the next borrower's answer must be read)
+    connection.socket.resume();
     connection.idleOwner ??= new IdleOwner(idle, connection);
     connection.owner = connection.idleOwner;
     connection.idleSince = this.sweeps;
