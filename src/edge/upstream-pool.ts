@@ -178,7 +178,7 @@ export class UpstreamPool {
     }
     // an owner may have paused it while its client caught up: in the pool it reads again (an idle
     // connection that says anything is dropped, and the next borrower's answer must be read)
-    connection.socket.resume();
+    if (connection.socket.isPaused()) connection.socket.resume();
     connection.idleOwner ??= new IdleOwner(idle, connection);
     connection.owner = connection.idleOwner;
     connection.idleSince = this.sweeps;
