@@ -22,7 +22,7 @@ import type { ProxyContext } from './proxy.js';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
 import type { HttpRoute } from './routing.js';
 import type { LoadUnit, ServiceInstances } from './service-instances.js';
-import { DirectWrites } from './direct-writes.js';
+import { DirectWrites, type WritesOwner } from './direct-writes.js';
 import { keepChunk, type ChunkReader, type SocketReads } from './socket-reads.js';
 import type { UpstreamConnection, UpstreamOwner } from './upstream-pool.js';
 
@@ -84,7 +84,7 @@ interface AnswerRewrite {
   close: boolean;
 }
 
-export class ClientConnection implements FramingListener, UpstreamOwner, InstanceAttachment, ChunkReader {
+export class ClientConnection implements FramingListener, UpstreamOwner, InstanceAttachment, ChunkReader, WritesOwner {
   private framing: HttpFraming;
   private chunk: Buffer | undefined;
   private readonly out: Buffer[] = [];
@@ -144,7 +144,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     private readonly reads?: SocketReads,
   ) {
     this.address = clientAddress(client.remoteAddress);
-    this.writes = new DirectWrites(client, () => this.onClientDrain());
+    this.writes = new DirectWrites(client, this);
     this.framing = new HttpFraming('request', this);
     // shared listeners rather than closures per connection: `Connection: close` traffic makes
     // one of these per request
@@ -599,7 +599,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     if (this.outstanding.length === 0 && this.deferred === undefined && !this.busy && !this.done) this.finish();
   }
 
-  onClientDrain(): void {
+  /** the client caught up with what the instance sent: read the instance again */
+  onWritesDrained(): void {
     this.pin?.upstream.socket.resume();
   }
 
@@ -671,4 +672,3 @@ function onEnd(this: OwnedSocket): void {
 function onClose(this: OwnedSocket): void {
   this[OWNER].onClientClose();
 }
-

@@ -52,7 +52,7 @@ describe.each([
   it('delivers every byte in order when the kernel cannot take them all, and says when it has caught up', async () => {
     const { ours, peer } = await pair();
     let drains = 0;
-    const writes = new DirectWrites(ours, () => drains++, direct);
+    const writes = new DirectWrites(ours, { onWritesDrained: () => drains++ }, direct);
     const sent: Buffer[] = [];
     let refused = 0;
     // 16 MiB to a peer that is not reading: far past what the kernel buffers
@@ -75,7 +75,7 @@ describe.each([
 
   it('asks the caller to wait only once the bytes waiting to go out reach the high-water mark, as socket.write does', async () => {
     const { ours } = await pair();
-    const writes = new DirectWrites(ours, () => {}, direct);
+    const writes = new DirectWrites(ours, { onWritesDrained: () => {} }, direct);
     let firstQueued = -1;
     let firstRefused = -1;
     for (let i = 0; i < 100_000 && firstRefused < 0; i++) {
@@ -92,7 +92,7 @@ describe.each([
 
   it('lets end() go out after queued writes, not before them', async () => {
     const { ours, peer } = await pair();
-    const writes = new DirectWrites(ours, () => {}, direct);
+    const writes = new DirectWrites(ours, { onWritesDrained: () => {} }, direct);
     const sent: Buffer[] = [];
     for (let i = 0; i < 64; i++) {
       sent.push(chunk(i, 100 * 1024));
@@ -104,7 +104,7 @@ describe.each([
 
   it('closes the socket with the write error once the peer is gone, without throwing', async () => {
     const { ours, peer } = await pair();
-    const writes = new DirectWrites(ours, () => {}, direct);
+    const writes = new DirectWrites(ours, { onWritesDrained: () => {} }, direct);
     const errors: string[] = [];
     ours.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message));
     peer.resetAndDestroy();
@@ -123,7 +123,7 @@ describe.each([
 
 it('writes through the stream while the socket connects, then directly, in order', async () => {
   const { ours, accepted } = await connecting();
-  const writes = new DirectWrites(ours, () => {});
+  const writes = new DirectWrites(ours, { onWritesDrained: () => {} });
   const sent = [chunk(1, 10), chunk(2, 10)];
   // before 'connect': the stream holds them until the socket is connected
   for (const bytes of sent) writes.write(bytes);

@@ -70,10 +70,15 @@ function onDirectWriteDone(this: WriteRequest, status: number): void {
   writes.done(status, size);
 }
 
+/** Who is told when a socket's queued writes are all out, after a write returned false. */
+export interface WritesOwner {
+  onWritesDrained(): void;
+}
+
 /**
  * One socket's writes. A write returns false, as `socket.write` does, once the bytes waiting to
  * go out reach the socket's high-water mark (64 KiB by default in Node 24): the caller then holds
- * off its source, and `drained` is called once everything is out.
+ * off its source, and its owner's `onWritesDrained` is called once everything is out.
  */
 export class DirectWrites {
   /** direct writes libuv queued and has not finished, and their bytes (at most: the kernel took part of them) */
@@ -81,14 +86,15 @@ export class DirectWrites {
   private pendingBytes = 0;
   /** a request object no write is bound to, for the next direct write */
   private spare: WriteRequest | undefined;
-  /** a write returned false: call `drained` once nothing is queued */
+  /** a write returned false: tell the owner once nothing is queued */
   private waiting = false;
   /** for stream writes: each one's completion may be the one that empties the queue */
   private afterStreamWrite: (() => void) | undefined;
 
   constructor(
     private readonly socket: net.Socket,
-    private readonly drained: () => void,
+    /** an object rather than a callback: `Connection: close` traffic makes one of these per request */
+    private readonly owner: WritesOwner,
     /** false: always through the stream (the fallback, and its tests) */
     private readonly direct = DIRECT_WRITES,
   ) {}
@@ -98,7 +104,7 @@ export class DirectWrites {
     return this.pending > 0 || this.socket.writableLength > 0;
   }
 
-  /** Writes `bytes`; false when not all of them went to the kernel: hold off until `drained`. */
+  /** Writes `bytes`; false when enough wait to go out that the caller should hold off until told. */
   write(bytes: Buffer): boolean {
     const socket = this.socket;
     const handle = (socket as unknown as { _handle?: WritableHandle | null })._handle;
@@ -148,6 +154,6 @@ export class DirectWrites {
   private check(): void {
     if (!this.waiting || this.queued) return;
     this.waiting = false;
-    this.drained();
+    this.owner.onWritesDrained();
   }
 }

@@ -3,7 +3,7 @@
 // socket gets its listeners once; who is using it is a field, not a re-registration.
 import net from 'node:net';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
-import { DirectWrites } from './direct-writes.js';
+import { DirectWrites, type WritesOwner } from './direct-writes.js';
 import { SocketReads, type ChunkReader } from './socket-reads.js';
 
 /** Whoever is using an upstream connection now. */
@@ -26,7 +26,7 @@ export const NO_OWNER: UpstreamOwner = {
   onUpstreamDrain: () => {},
 };
 
-export class UpstreamConnection implements ChunkReader {
+export class UpstreamConnection implements ChunkReader, WritesOwner {
   owner: UpstreamOwner;
   readonly socket: net.Socket;
   /** what the edge sends the instance goes through here, not socket.write (direct-writes.ts) */
@@ -49,7 +49,7 @@ export class UpstreamConnection implements ChunkReader {
     const reads = new SocketReads(this);
     const socket = net.connect({ host: instance.address, port: instance.port, noDelay: true, onread: reads.onread });
     this.socket = socket;
-    this.writes = new DirectWrites(socket, () => this.owner.onUpstreamDrain());
+    this.writes = new DirectWrites(socket, this);
     socket.on('connect', () => {
       this.connected = true;
       this.owner.onUpstreamConnect();
@@ -67,6 +67,10 @@ export class UpstreamConnection implements ChunkReader {
 
   onChunk(chunk: Buffer): void {
     this.owner.onUpstreamData(chunk);
+  }
+
+  onWritesDrained(): void {
+    this.owner.onUpstreamDrain();
   }
 
   /** Closes the connection; its remaining events go nowhere. */
