@@ -2,9 +2,9 @@
 // through the socket's Writable stream. `socket.write` makes a request object from a C++ template
 // for every write, runs the stream's bookkeeping and schedules a callback, even when the kernel
 // takes the bytes at once, which for the edge's small heads and answers is nearly always: measured
-// on the bench machine, ~0.6 µs of the edge's ~4 µs of user time per keep-alive request
-// (docs/edge.md). Here a write the kernel takes whole reuses one request object and costs the
-// syscall and little else.
+// on the bench machine, ~0.5 µs of the edge's ~4 µs of user time per keep-alive request
+// (docs/edge.md). Here a write the kernel takes whole reuses one request object (one for all
+// sockets) and costs the syscall and little else.
 //
 // What the kernel does not take, libuv queues behind the socket's earlier writes, in order; the
 // request object is then bound to it, kept with the bytes until libuv is done, and the next write
@@ -54,6 +54,12 @@ function loadBinding(): StreamWrapBinding | undefined {
 
 const binding = loadBinding();
 
+/**
+ * A request object no write is bound to, for the next direct write on any socket: a write the
+ * kernel takes whole leaves it untouched, so one serves them all; a queued write keeps its own.
+ */
+let spare: WriteRequest | undefined;
+
 /** Whether direct writes are available in this Node (else DirectWrites writes through the stream). */
 export const DIRECT_WRITES = binding !== undefined;
 
@@ -84,8 +90,6 @@ export class DirectWrites {
   /** direct writes libuv queued and has not finished, and their bytes (at most: the kernel took part of them) */
   private pending = 0;
   private pendingBytes = 0;
-  /** a request object no write is bound to, for the next direct write */
-  private spare: WriteRequest | undefined;
   /** a write returned false: tell the owner once nothing is queued */
   private waiting = false;
   /** for stream writes: each one's completion may be the one that empties the queue */
@@ -109,19 +113,18 @@ export class DirectWrites {
     const socket = this.socket;
     const handle = (socket as unknown as { _handle?: WritableHandle | null })._handle;
     if (!this.direct || handle == null || socket.writableLength > 0 || socket.connecting || !socket.writable) return this.viaStream(bytes);
-    const request = this.spare ?? new binding!.WriteWrap();
+    const request = spare ?? new binding!.WriteWrap();
+    spare = request;
     const status = handle.writeBuffer(request, bytes);
     if (status !== 0) {
-      this.spare = request;
+      // (a write that failed after libuv took part of it had a request bound and dropped: not reused)
+      spare = undefined;
       socket.destroy(writeError(status));
       return false;
     }
-    if (binding!.streamBaseState[binding!.kLastWriteWasAsync] === 0) {
-      this.spare = request;
-      return true;
-    }
+    if (binding!.streamBaseState[binding!.kLastWriteWasAsync] === 0) return true;
     // libuv queued the rest: the request is bound to that write until it completes
-    this.spare = undefined;
+    spare = undefined;
     request.buffer = bytes;
     request.writes = this;
     request.oncomplete = onDirectWriteDone;
