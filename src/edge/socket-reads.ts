@@ -102,7 +102,8 @@ interface ServerSettings {
 
 function nodeHandles(server: net.Server): boolean {
   const settings = server as unknown as ServerSettings;
-  return (settings.maxConnections !== undefined && settings.maxConnections !== null) || (settings.blockList !== undefined && settings.blockList !== null) || settings.pauseOnConnect === true || settings.keepAlive === true;
+  const set = (value: unknown) => value !== undefined && value !== null && value !== false;
+  return set(settings.maxConnections) || set(settings.blockList) || set(settings.pauseOnConnect) || set(settings.keepAlive);
 }
 
 interface ListeningHandle {
