@@ -15,7 +15,10 @@
 //
 // This uses Node's stream_wrap binding (`process.binding`, deprecated but kept: DEP0111 is
 // documentation-only) and the socket's `_handle`, both stable since Node 12. Where either is
-// missing, or deprecations throw, every write goes through the stream.
+// missing, or deprecations throw, every write goes through the stream. A direct write does not
+// refresh the socket's `setTimeout` as a stream write does: the edge's connections keep their
+// timeouts in their own sweep (proxy.ts), and the TCP routes, which use socket timeouts, write
+// through the stream.
 import type net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 

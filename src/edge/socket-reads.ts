@@ -100,10 +100,12 @@ interface ServerSettings {
   keepAlive?: boolean;
 }
 
+const isSet = (value: unknown): boolean => value !== undefined && value !== null && value !== false;
+
+/** Checked at every accept: a server's settings may change while it listens. */
 function nodeHandles(server: net.Server): boolean {
   const settings = server as unknown as ServerSettings;
-  const set = (value: unknown) => value !== undefined && value !== null && value !== false;
-  return set(settings.maxConnections) || set(settings.blockList) || set(settings.pauseOnConnect) || set(settings.keepAlive);
+  return isSet(settings.maxConnections) || isSet(settings.blockList) || isSet(settings.pauseOnConnect) || isSet(settings.keepAlive);
 }
 
 interface ListeningHandle {
@@ -135,9 +137,11 @@ export function acceptWithOwnReads(server: net.Server, options: { noDelay: boole
     const socket = new net.Socket({ handle: clientHandle as net.BoundSocket, allowHalfOpen: options.allowHalfOpen, readable: true, writable: true, onread: reads.onread });
     // net.Server's own bookkeeping, which Socket#destroy undoes: server.close() waits for the
     // connection, getConnections() counts it
-    const counted = server as unknown as { _connections: number };
-    counted._connections++;
-    Object.assign(socket, { server, _server: server });
+    (server as unknown as { _connections: number })._connections++;
+    // set one by one, as net.Server does: no object made per connection to copy them from
+    const owned = socket as net.Socket & { server: net.Server; _server: net.Server };
+    owned.server = server;
+    owned._server = server;
     accepted(socket, reads);
   };
   return true;
