@@ -396,8 +396,10 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     if (head.connectionClose) this.upstreamCloses = true;
     if (this.rewrite === undefined) return;
     const at = this.heldAnswer!.length - this.answerChunk!.length + end;
-    // an interim answer (100 Continue) goes out at once: the client may be waiting for it
-    if (head.status >= 200) this.finalHead = { head, at };
+    // an interim answer (100 Continue) goes out at once: the client may be waiting for it. A 101
+    // is the last head on the connection: it carries the rewrite (the affinity cookie), and what
+    // follows it in the same read is the new protocol's first bytes
+    if (head.status >= 200 || head.status === 101) this.finalHead = { head, at };
     else this.interimEnd = at;
   }
 

@@ -62,7 +62,10 @@ export async function startEchoInstance(id: string, port = 0): Promise<EchoInsta
     },
   };
   instance.server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade ?? 'echo'}\r\nConnection: Upgrade\r\nX-Instance: ${id}\r\n\r\n`);
+    // ?welcome=TEXT: the server speaks first, in the same write as its 101 (as WebSocket servers'
+    // greetings and engine.io's open packet often arrive)
+    const welcome = new URL(req.url ?? '/', 'http://instance').searchParams.get('welcome') ?? '';
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade ?? 'echo'}\r\nConnection: Upgrade\r\nX-Instance: ${id}\r\n\r\n${welcome}`);
     if (head.length > 0) socket.write(head);
     // echo whatever comes after the switch
     socket.pipe(socket);

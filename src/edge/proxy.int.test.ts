@@ -196,6 +196,16 @@ for (const mode of ['per-connection', 'per-request'] as RoutingMode[]) {
       expect(text.startsWith('HTTP/1.1 101')).toBe(true);
     });
 
+    it('passes an upgrade through on a cookie-affinity route: the 101 sets the cookie, and the bytes after it arrive', async () => {
+      source.publish({ version: ++version, routes: [route({ affinity: { type: 'cookie', cookie: 'berth_affinity' } })] });
+      const handshake = 'GET /ws?welcome=WELCOME HTTP/1.1\r\nHost: web.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
+      const text = await rawExchange(edge.port, handshake, (t) => t.endsWith('WELCOME'));
+      const [head, after] = text.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1.1 101 Switching Protocols\r\n/);
+      expect(head).toMatch(/\r\nSet-Cookie: berth_affinity=[\w-]+; Path=\/; HttpOnly; SameSite=Lax(\r\n|$)/);
+      expect(after).toBe('WELCOME');
+    });
+
     it('answers 503 with Retry-After when no instance is ready, and 502 when none can be reached', async () => {
       source.publish({ version: ++version, routes: [route({ instances: [] })] });
       const none = await edgeRequest(edge.port, 'web.test', '/');
