@@ -55,6 +55,22 @@ export interface RunningEdge {
   close(): Promise<void>;
 }
 
+/**
+ * One of the edge's listeners could not bind (a port in use or not permitted, an address this
+ * machine does not have, a host that does not resolve); `listener` names the option, so the
+ * command that started the edge can name its own flag. `cause.code` is Node's errno code.
+ */
+export class EdgeListenError extends Error {
+  constructor(
+    readonly listener: 'listen' | 'metricsListen',
+    readonly address: ListenAddress,
+    override readonly cause: NodeJS.ErrnoException,
+  ) {
+    super(`${listener} ${address.host}:${address.port}: ${cause.message}`);
+    this.name = 'EdgeListenError';
+  }
+}
+
 /** "host:port", ":port" (every interface) or "port". */
 export function parseListen(text: string, defaultHost = '0.0.0.0'): ListenAddress {
   const match = /^(?:\[?([^\]]*?)\]?:)?(\d{1,5})$/.exec(text.trim());
@@ -90,13 +106,27 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       }
     });
   };
-  options.source.start((table) => routing.apply(table));
-
-  const port = await proxy.listen(options.listen.port, options.listen.host);
 
   let metricsServer: http.Server | undefined;
   let metricsPort: number | undefined;
-  if (options.metricsListen !== undefined) {
+  const closeListeners = () => Promise.all([proxy.close(), metricsServer === undefined ? undefined : new Promise<void>((resolve) => metricsServer!.close(() => resolve()))]);
+  // Both listeners bind before the route source starts: a port in use or a host that does not
+  // resolve ends start-up with nothing left polling, no TCP route port open, and no timer running.
+  let port: number;
+  try {
+    port = await proxy.listen(options.listen.port, options.listen.host).catch((error: unknown) => {
+      throw new EdgeListenError('listen', options.listen, error as NodeJS.ErrnoException);
+    });
+    if (options.metricsListen !== undefined) metricsPort = await listenForMetrics(options.metricsListen);
+  } catch (error) {
+    pool.close();
+    routing.close();
+    await closeListeners();
+    throw error;
+  }
+  options.source.start((table) => routing.apply(table));
+
+  async function listenForMetrics(address: ListenAddress): Promise<number> {
     metricsServer = http.createServer((req, res) => {
       if (req.url !== '/metrics') {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('berth edge: metrics are at /metrics\n');
@@ -108,9 +138,9 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       );
     });
     const server = metricsServer;
-    metricsPort = await new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.metricsListen!.port, options.metricsListen!.host, () => resolve((server.address() as net.AddressInfo).port));
+    return new Promise<number>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => reject(new EdgeListenError('metricsListen', address, error)));
+      server.listen(address.port, address.host, () => resolve((server.address() as net.AddressInfo).port));
     });
   }
 
@@ -162,7 +192,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       tcp.close();
       routing.close();
       pool.close();
-      await Promise.all([proxy.close(), metricsServer === undefined ? undefined : new Promise<void>((resolve) => metricsServer!.close(() => resolve()))]);
+      await closeListeners();
     },
   };
 }

@@ -94,6 +94,11 @@ describe('HttpFraming', () => {
     expect(parse('request', ['POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n']).errors).toHaveLength(1);
   });
 
+  it('rejects a request with two Host headers: the edge and the instance could read different ones', () => {
+    expect(parse('request', ['GET / HTTP/1.1\r\nHost: a.test\r\nX: 1\r\nhost: b.test\r\n\r\n']).errors).toEqual(['more than one Host header']);
+    expect(parse('request', ['GET / HTTP/1.1\r\nHost: a.test\r\n\r\nGET / HTTP/1.1\r\nHost: a.test\r\n\r\n']).errors).toEqual([]);
+  });
+
   it('reads responses by their framing, knowing HEAD answers and 204/304 have no body', () => {
     const stream = 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc' + 'HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n' + 'HTTP/1.1 204 No Content\r\n\r\n' + 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n';
     for (const chunks of splits(stream)) {

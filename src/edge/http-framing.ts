@@ -365,6 +365,7 @@ export class HttpFraming {
       if (this.options.collectHeaders === true && firstEnd > 13) reason = raw.toString('latin1', 13, firstEnd);
     }
     let host = '';
+    let hostLines = 0;
     let contentLength = -1;
     let transferEncoding: string | undefined;
     let connection = '';
@@ -419,7 +420,11 @@ export class HttpFraming {
       while (to > from && (raw[to - 1] === 32 || raw[to - 1] === 9)) to--;
       switch (colon - pos) {
         case 4:
-          if (nameIs(raw, pos, 'host')) host = this.hostOf(raw, from, to);
+          if (nameIs(raw, pos, 'host')) {
+            // the edge would route by one and the instance read the other (RFC 9112 §3.2: a 400)
+            if (hostLines++ > 0) return this.failed('more than one Host header');
+            host = this.hostOf(raw, from, to);
+          }
           break;
         case 7:
           if (nameIs(raw, pos, 'upgrade')) upgradeHeader = true;

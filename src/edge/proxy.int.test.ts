@@ -196,6 +196,12 @@ for (const mode of ['per-connection', 'per-request'] as RoutingMode[]) {
       expect(text.startsWith('HTTP/1.1 101')).toBe(true);
     });
 
+    it('answers 400 to a request with two Host headers', async () => {
+      const text = await rawExchange(edge.port, 'GET / HTTP/1.1\r\nHost: web.test\r\nHost: other.test\r\n\r\n', (t) => t.includes('\r\n\r\n') && t.endsWith('\n'));
+      expect(text).toMatch(/^HTTP\/1.1 400 /);
+      expect(text).toContain('more than one Host header');
+    });
+
     it('passes an upgrade through on a cookie-affinity route: the 101 sets the cookie, and the bytes after it arrive', async () => {
       source.publish({ version: ++version, routes: [route({ affinity: { type: 'cookie', cookie: 'berth_affinity' } })] });
       const handshake = 'GET /ws?welcome=WELCOME HTTP/1.1\r\nHost: web.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
