@@ -56,9 +56,9 @@ export interface RunningEdge {
 }
 
 /**
- * One of the edge's listeners could not bind (a port in use or not permitted, an address this
- * machine does not have, a host that does not resolve); `listener` names the option, so the
- * command that started the edge can name its own flag. `cause.code` is Node's errno code.
+ * One of the edge's listeners could not bind: a port in use or not permitted, an address this
+ * machine does not have, a host that does not resolve. `listener` names the option, so the
+ * command that started the edge can name its own flag; `cause.code` is Node's errno code.
  */
 export class EdgeListenError extends Error {
   constructor(
@@ -107,42 +107,23 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     });
   };
 
-  let metricsServer: http.Server | undefined;
-  let metricsPort: number | undefined;
-  const closeListeners = () => Promise.all([proxy.close(), metricsServer === undefined ? undefined : new Promise<void>((resolve) => metricsServer!.close(() => resolve()))]);
   // Both listeners bind before the route source starts: a port in use or a host that does not
-  // resolve ends start-up with nothing left polling, no TCP route port open, and no timer running.
+  // resolve ends start-up with nothing polling, no TCP route port open and no timer running.
   let port: number;
+  let metricsServer: http.Server | undefined;
   try {
-    port = await proxy.listen(options.listen.port, options.listen.host).catch((error: unknown) => {
-      throw new EdgeListenError('listen', options.listen, error as NodeJS.ErrnoException);
+    port = await proxy.listen(options.listen.port, options.listen.host).catch((error: NodeJS.ErrnoException) => {
+      throw new EdgeListenError('listen', options.listen, error);
     });
-    if (options.metricsListen !== undefined) metricsPort = await listenForMetrics(options.metricsListen);
+    if (options.metricsListen !== undefined) metricsServer = await serveMetrics(metrics, options.metricsListen);
   } catch (error) {
     pool.close();
     routing.close();
-    await closeListeners();
+    await proxy.close();
     throw error;
   }
+  const metricsPort = metricsServer === undefined ? undefined : (metricsServer.address() as net.AddressInfo).port;
   options.source.start((table) => routing.apply(table));
-
-  async function listenForMetrics(address: ListenAddress): Promise<number> {
-    metricsServer = http.createServer((req, res) => {
-      if (req.url !== '/metrics') {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('berth edge: metrics are at /metrics\n');
-        return;
-      }
-      metrics.prometheus().then(
-        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
-        (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`berth edge: ${(error as Error).message}\n`),
-      );
-    });
-    const server = metricsServer;
-    return new Promise<number>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) => reject(new EdgeListenError('metricsListen', address, error)));
-      server.listen(address.port, address.host, () => resolve((server.address() as net.AddressInfo).port));
-    });
-  }
 
   // one timer for the whole edge: grace periods, ejection expiry, re-asking for activations
   const ticker = setInterval(() => {
@@ -192,7 +173,26 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       tcp.close();
       routing.close();
       pool.close();
-      await closeListeners();
+      await Promise.all([proxy.close(), metricsServer === undefined ? undefined : new Promise<void>((resolve) => metricsServer!.close(() => resolve()))]);
     },
   };
+}
+
+/** Prometheus text at /metrics, on a listener of its own so no routed host can shadow it. */
+async function serveMetrics(metrics: EdgeMetrics, address: ListenAddress): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('berth edge: metrics are at /metrics\n');
+      return;
+    }
+    metrics.prometheus().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+      (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`berth edge: ${(error as Error).message}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(new EdgeListenError('metricsListen', address, error)));
+    server.listen(address.port, address.host, () => resolve());
+  });
+  return server;
 }
