@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../core/errors.js';
 import { HttpControlPlane } from '../edge/control-plane-link.js';
-import { parseListen, startEdge } from '../edge/edge.js';
+import { EdgeListenError, parseListen, startEdge } from '../edge/edge.js';
 import { PollRouteSource } from '../edge/poll-route-source.js';
 import type { CommandModule } from './main.js';
 
@@ -15,6 +15,32 @@ interface Options {
   id?: string;
 }
 
+// user:password@ after an optional scheme, up to the first '/', '?' or '#'
+const CREDENTIALS = /^([a-z][a-z0-9+.-]*:\/\/)?[^/?#@]*@/i;
+
+/**
+ * An http: or https: URL with a host. `localhost:7070` parses as a URL (scheme `localhost:`), and
+ * an edge started with it would only log failed polls, so it is refused here with the fix.
+ */
+function controlPlaneUrl(text: string): string {
+  // never echoed: the password part may be the token
+  if (CREDENTIALS.test(text)) {
+    const bare = text.replace(CREDENTIALS, '$1');
+    throw new ValidationError(`--control-plane carries a user name or password; write ${bare.includes('://') ? bare : `http://${bare}`} and pass the token with --token or BERTH_TOKEN`);
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    const hostAndPort = text.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+    throw new ValidationError(`--control-plane "${text}" is not an http:// or https:// URL with a host; write http://${hostAndPort === '' ? '10.0.0.2:7070' : hostAndPort}`);
+  }
+  return text;
+}
+
 function listenAddress(flag: string, text: string) {
   try {
     return parseListen(text);
@@ -23,18 +49,39 @@ function listenAddress(flag: string, text: string) {
   }
 }
 
+/** What a listener's bind failure means for the person who wrote `flag text`, and the fix. */
+export function listenFailure(flag: string, text: string, error: EdgeListenError): ValidationError {
+  const { host, port } = error.address;
+  const all = `:${port} for every address`;
+  const why = ((): string => {
+    switch (error.cause.code) {
+      case 'EADDRINUSE':
+        return 'the port is in use; stop what holds it or pick another port';
+      case 'EACCES':
+        return port < 1024
+          ? `this user may not listen on port ${port} (below 1024); pick a port above 1023, or run berth edge as root or with the CAP_NET_BIND_SERVICE capability`
+          : `this user may not listen on port ${port}; pick another port`;
+      case 'EADDRNOTAVAIL':
+        return `this machine has no address ${host}; write one of its addresses, or ${all}`;
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+      case 'EAI_NONAME':
+        return `the host "${host}" does not resolve; write an address of this machine, or ${all}`;
+      default:
+        return `cannot listen (${error.cause.message}); pick another address or port`;
+    }
+  })();
+  return new ValidationError(`${flag} ${text}: ${why}`);
+}
+
 async function edge(options: Options): Promise<void> {
   const token = options.token ?? process.env.BERTH_TOKEN;
   if (token === undefined || token === '') throw new ValidationError('--token is missing; pass an edge-scoped token with --token or set BERTH_TOKEN');
-  try {
-    new URL(options.controlPlane);
-  } catch {
-    throw new ValidationError(`--control-plane "${options.controlPlane}" is not a URL; write e.g. http://10.0.0.2:7070`);
-  }
+  const controlPlane = controlPlaneUrl(options.controlPlane);
   const listen = listenAddress('--listen', options.listen);
   const metricsListen = options.metricsListen === undefined ? undefined : listenAddress('--metrics-listen', options.metricsListen);
   const log = (line: string) => process.stderr.write(`berth edge: ${line}\n`);
-  const link = new HttpControlPlane(options.controlPlane, token);
+  const link = new HttpControlPlane(controlPlane, token);
   const source = new PollRouteSource(link, { ...(options.data === undefined ? {} : { dataDir: options.data }), log });
   const running = await startEdge({
     listen,
@@ -43,8 +90,11 @@ async function edge(options: Options): Promise<void> {
     link,
     ...(options.id === undefined ? {} : { edgeId: options.id }),
     log,
+  }).catch((error: unknown) => {
+    if (!(error instanceof EdgeListenError)) throw error;
+    throw error.listener === 'listen' ? listenFailure('--listen', options.listen, error) : listenFailure('--metrics-listen', options.metricsListen ?? '', error);
   });
-  log(`listening on ${listen.host}:${running.port}${running.metricsPort === undefined ? '' : `, metrics on ${metricsListen!.host}:${running.metricsPort}/metrics`}; routes from ${options.controlPlane}`);
+  log(`listening on ${listen.host}:${running.port}${running.metricsPort === undefined ? '' : `, metrics on ${metricsListen!.host}:${running.metricsPort}/metrics`}; routes from ${controlPlane}`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       log('stopping');
@@ -59,7 +109,7 @@ export const edgeCommand: CommandModule = (program: Command) => {
   program
     .command('edge')
     .description('run an edge: route HTTP and TCP traffic to ready instances, with the route table from the control plane')
-    .requiredOption('--control-plane <url>', 'the control plane API, e.g. http://10.0.0.2:7070')
+    .requiredOption('--control-plane <url>', 'the control plane API, an http:// or https:// URL, e.g. http://10.0.0.2:7070')
     .option('--token <token>', 'edge-scoped API token (default: $BERTH_TOKEN)')
     .option('--listen <address>', 'where to accept HTTP, as :8080 or 127.0.0.1:8080', ':8080')
     .option('--data <dir>', 'keep the last route table here, to route through a control plane outage and restart')
