@@ -1,6 +1,6 @@
 // `berth edge` as its user meets it: what is printed and the exit code when a flag is wrong or a
 // port cannot be had, and that nothing keeps polling or listening after such a failure.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -102,6 +102,7 @@ describe('berth edge', () => {
     expectCleanFailure(await run('http://'), '--control-plane "http://" is not an http:// or https:// URL with a host; write http://10.0.0.2:7070');
     // a password in the URL is never echoed: it may be the token
     expectCleanFailure(await run(`http://edge:${TOKEN}@10.0.0.2:7070`), '--control-plane carries a user name or password; write http://10.0.0.2:7070 and pass the token with --token or BERTH_TOKEN');
+    expectCleanFailure(await run(`ftp://edge:${TOKEN}@10.0.0.2:7070`), '--control-plane carries a user name or password; write http://10.0.0.2:7070 and pass the token with --token or BERTH_TOKEN');
     expectCleanFailure(await run(`edge:${TOKEN}@10.0.0.2:7070`), '--control-plane carries a user name or password; write http://10.0.0.2:7070 and pass the token with --token or BERTH_TOKEN');
   });
 
@@ -157,5 +158,53 @@ describe('berth edge', () => {
       '--listen :80: this user may not listen on port 80 (below 1024); pick a port above 1023, or run berth edge as root or with the CAP_NET_BIND_SERVICE capability',
     );
     expect(listenFailure('--metrics-listen', ':9090', denied(9090)).message).toBe('--metrics-listen :9090: this user may not listen on port 9090; pick another port');
+  });
+
+  it('names --data when the route table cannot be kept there, before listening', async () => {
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'not a directory');
+    const listen = await freePort();
+    const run = await runBerth('edge', '--control-plane', controlPlane.url, '--token', TOKEN, '--listen', `127.0.0.1:${listen}`, '--data', join(file, 'edge'));
+    expectCleanFailure(run, `--data ${join(file, 'edge')}: cannot keep the route table there (a file is in the way, not a directory); pass --data with a directory this user can write`);
+    expectCleanFailure(
+      await runBerth('edge', '--control-plane', controlPlane.url, '--token', TOKEN, '--listen', `127.0.0.1:${listen}`, '--data', file),
+      `--data ${file}: cannot keep the route table there (a file is in the way, not a directory); pass --data with a directory this user can write`,
+    );
+    expect(controlPlane.polls).toEqual([]);
+  });
+
+  it('keeps the last route table in .berth/edge by default, and says so in its help', async () => {
+    const help = await runBerth('edge', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('(default: ".berth/edge")');
+
+    const cwd = process.cwd();
+    process.chdir(dir);
+    const signals = { SIGINT: new Set(process.listeners('SIGINT')), SIGTERM: new Set(process.listeners('SIGTERM')) };
+    const running = runBerth('edge', '--control-plane', controlPlane.url, '--token', TOKEN, '--listen', '127.0.0.1:0');
+    try {
+      const saved = join(dir, '.berth', 'edge', 'routes.json');
+      for (let tries = 0; !(await readFile(saved, 'utf8').then(() => true, () => false)); tries++) {
+        expect(tries, `${saved} was not written within 10 s`).toBeLessThan(200);
+        await sleep(50);
+      }
+      expect(JSON.parse(await readFile(saved, 'utf8'))).toMatchObject({ version: 1, routes: [] });
+      expect(controlPlane.authorizations[0]).toBe(`Bearer ${TOKEN}`);
+    } finally {
+      process.chdir(cwd);
+      // stop it as Ctrl-C would, calling only the edge's own handlers (not the test runner's)
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        for (const listener of process.listeners(signal)) {
+          if (signals[signal].has(listener)) continue;
+          process.removeListener(signal, listener);
+          if (signal === 'SIGTERM') (listener as () => void)();
+        }
+      }
+    }
+    const run = await running;
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`the last table kept in ${join(dir, '.berth', 'edge', 'routes.json')}`);
+    expect(run.stderr).toContain('berth edge: stopping');
+    expect(run.stderr).not.toContain(TOKEN);
   });
 });

@@ -1,20 +1,27 @@
 // `berth edge`: the reverse proxy for one edge host, fed by the control plane's route table.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
 import { ValidationError } from '../core/errors.js';
 import { HttpControlPlane } from '../edge/control-plane-link.js';
 import { EdgeListenError, parseListen, startEdge } from '../edge/edge.js';
 import { PollRouteSource } from '../edge/poll-route-source.js';
+import { ROUTE_TABLE_FILE } from '../edge/route-table-file.js';
 import type { CommandModule } from './main.js';
+
+/** Where the last route table is kept without --data: where `berth up` keeps its edge's (`<data>/edge`). */
+export const DEFAULT_EDGE_DATA_DIR = '.berth/edge';
 
 interface Options {
   controlPlane: string;
   token?: string;
   listen: string;
-  data?: string;
+  data: string;
   metricsListen?: string;
   id?: string;
 }
 
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 // user:password@ after an optional scheme, up to the first '/', '?' or '#'
 const CREDENTIALS = /^([a-z][a-z0-9+.-]*:\/\/)?[^/?#@]*@/i;
 
@@ -26,7 +33,7 @@ function controlPlaneUrl(text: string): string {
   // never echoed: the password part may be the token
   if (CREDENTIALS.test(text)) {
     const bare = text.replace(CREDENTIALS, '$1');
-    throw new ValidationError(`--control-plane carries a user name or password; write ${bare.includes('://') ? bare : `http://${bare}`} and pass the token with --token or BERTH_TOKEN`);
+    throw new ValidationError(`--control-plane carries a user name or password; write ${/^https?:\/\//i.test(bare) ? bare : `http://${bare.replace(SCHEME, '')}`} and pass the token with --token or BERTH_TOKEN`);
   }
   let url: URL | undefined;
   try {
@@ -35,7 +42,7 @@ function controlPlaneUrl(text: string): string {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    const hostAndPort = text.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+    const hostAndPort = text.replace(SCHEME, '');
     throw new ValidationError(`--control-plane "${text}" is not an http:// or https:// URL with a host; write http://${hostAndPort === '' ? '10.0.0.2:7070' : hostAndPort}`);
   }
   return text;
@@ -74,15 +81,42 @@ export function listenFailure(flag: string, text: string, error: EdgeListenError
   return new ValidationError(`${flag} ${text}: ${why}`);
 }
 
+/**
+ * Creates the data directory and proves it writable before anything listens: an edge that only
+ * finds out at its first table would route through the next restart with nothing.
+ */
+async function prepareDataDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const probe = join(dir, `${ROUTE_TABLE_FILE}.${process.pid}.probe`);
+    await writeFile(probe, '', { flag: 'wx', mode: 0o600 });
+    await rm(probe);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'ENOTDIR' || code === 'EEXIST'
+          ? 'a file is in the way, not a directory'
+          : code === 'EROFS'
+            ? 'the file system is read-only'
+            : code === 'ENOSPC'
+              ? 'the disk is full'
+              : (error as Error).message;
+    throw new ValidationError(`--data ${dir}: cannot keep the route table there (${why}); pass --data with a directory this user can write`);
+  }
+}
+
 async function edge(options: Options): Promise<void> {
   const token = options.token ?? process.env.BERTH_TOKEN;
   if (token === undefined || token === '') throw new ValidationError('--token is missing; pass an edge-scoped token with --token or set BERTH_TOKEN');
   const controlPlane = controlPlaneUrl(options.controlPlane);
   const listen = listenAddress('--listen', options.listen);
   const metricsListen = options.metricsListen === undefined ? undefined : listenAddress('--metrics-listen', options.metricsListen);
+  await prepareDataDir(options.data);
   const log = (line: string) => process.stderr.write(`berth edge: ${line}\n`);
   const link = new HttpControlPlane(controlPlane, token);
-  const source = new PollRouteSource(link, { ...(options.data === undefined ? {} : { dataDir: options.data }), log });
+  const source = new PollRouteSource(link, { dataDir: options.data, log });
   const running = await startEdge({
     listen,
     ...(metricsListen === undefined ? {} : { metricsListen }),
@@ -94,7 +128,9 @@ async function edge(options: Options): Promise<void> {
     if (!(error instanceof EdgeListenError)) throw error;
     throw error.listener === 'listen' ? listenFailure('--listen', options.listen, error) : listenFailure('--metrics-listen', options.metricsListen ?? '', error);
   });
-  log(`listening on ${listen.host}:${running.port}${running.metricsPort === undefined ? '' : `, metrics on ${metricsListen!.host}:${running.metricsPort}/metrics`}; routes from ${controlPlane}`);
+  log(
+    `listening on ${listen.host}:${running.port}${running.metricsPort === undefined ? '' : `, metrics on ${metricsListen!.host}:${running.metricsPort}/metrics`}; routes from ${controlPlane}, the last table kept in ${join(resolvePath(options.data), ROUTE_TABLE_FILE)}`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => {
       log('stopping');
@@ -112,7 +148,11 @@ export const edgeCommand: CommandModule = (program: Command) => {
     .requiredOption('--control-plane <url>', 'the control plane API, an http:// or https:// URL, e.g. http://10.0.0.2:7070')
     .option('--token <token>', 'edge-scoped API token (default: $BERTH_TOKEN)')
     .option('--listen <address>', 'where to accept HTTP, as :8080 or 127.0.0.1:8080', ':8080')
-    .option('--data <dir>', 'keep the last route table here, to route through a control plane outage and restart')
+    .option(
+      '--data <dir>',
+      'keep the last route table here (routes.json), so a restart during a control plane outage still routes; relative to the current directory, like berth up and berth agent',
+      DEFAULT_EDGE_DATA_DIR,
+    )
     .option('--metrics-listen <address>', 'serve Prometheus metrics at /metrics on this address, e.g. :9090')
     .option('--id <name>', 'name of this edge in its metrics reports (default hostname:port)')
     .action(edge);
