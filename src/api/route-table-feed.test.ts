@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { openTestPlatform, type TestPlatform } from '../reconcile/test-platform.fixture.js';
 import { ObservedFleet, type Heartbeat, type ReportedInstance } from './observed-fleet.js';
+import { parseRouteTable, routeMode } from '../edge/route-table.js';
 import { buildRouteTable, RouteTableFeed } from './route-table-feed.js';
 
 let p: TestPlatform;
@@ -25,6 +26,43 @@ describe('route table: the activator', () => {
   test('a service deployed with min 0 has one', async () => {
     await p.createService('web', { run: 'node server.js', http: { host: 'web.test' }, scale: { min: 0, max: 3, target: { concurrency: 10 } } });
     expect(await activator('web')).toBeDefined();
+  });
+});
+
+describe('route table: the route fields of berth.yaml', () => {
+  const table = () => buildRouteTable(p.store, { host: () => undefined });
+
+  test('carries mode, balancer, queue and a TCP idle timeout; absent ones stay absent for the edge to fill', async () => {
+    await p.createService('api', {
+      run: 'node server.js',
+      http: { host: 'api.test', mode: 'per-request', balancer: 'round-robin', affinity: 'ip', concurrency: { hard: 5 }, queue: { limit: 20, timeout: '2s' } },
+    });
+    await p.createService('half', { run: 'node server.js', http: { host: 'half.test', concurrency: { type: 'connections', hard: 5 }, queue: { timeout: '500ms' } } });
+    await p.createService('web', { run: 'node server.js', http: { host: 'web.test' } });
+    await p.createService('db', { run: 'postgres', tcp: { port: 15432, idleTimeout: '8h' } });
+    await p.createService('mq', { run: 'rabbitmq-server', tcp: { port: 5672 } });
+    const { routes = [], tcp = [] } = await table();
+    const route = (service: string) => routes.find((r) => r.service === service);
+    expect(route('api')).toMatchObject({ mode: 'per-request', balancer: 'round-robin', queue: { limit: 20, timeoutMs: 2_000 } });
+    // a queue given in part takes the rest from the edge's default (256 waiting)
+    expect(route('half')?.queue).toEqual({ limit: 256, timeoutMs: 500 });
+    expect(route('web')).not.toHaveProperty('mode');
+    expect(route('web')).not.toHaveProperty('balancer');
+    expect(route('web')).not.toHaveProperty('queue');
+    expect(tcp.find((r) => r.service === 'db')?.idleTimeoutMs).toBe(8 * 3_600_000);
+    expect(tcp.find((r) => r.service === 'mq')).not.toHaveProperty('idleTimeoutMs');
+  });
+
+  test('the edge reads what it carries: the mode in force and the 1h TCP default', async () => {
+    await p.createService('web', { run: 'node server.js', http: { host: 'web.test', affinity: 'cookie' } });
+    await p.createService('fast', { run: 'node server.js', http: { host: 'fast.test', mode: 'per-request' } });
+    await p.createService('mq', { run: 'rabbitmq-server', tcp: { port: 5672 } });
+    const parsed = parseRouteTable({ version: 1, ...(await table()) });
+    if (!parsed.ok) return expect.fail(parsed.message);
+    const mode = (service: string) => routeMode(parsed.table.routes.find((r) => r.service === service)!);
+    expect(mode('web')).toBe('per-request');
+    expect(mode('fast')).toBe('per-request');
+    expect(parsed.table.tcp[0]).toMatchObject({ service: 'mq', idleTimeoutMs: 3_600_000, balancer: 'least-outstanding' });
   });
 });
 

@@ -4,7 +4,8 @@
 // Built from the projections (services, placements, host addresses) and observed state (ready,
 // the port the agent bound); an instance asked to stop stays listed as `draining` while it runs.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_ACTIVATOR_QUEUE, type RouteTableDocument } from '../edge/route-table.js';
+import { DEFAULT_ACTIVATOR_QUEUE, DEFAULT_QUEUE, type RouteTableDocument } from '../edge/route-table.js';
+import type { RouteQueue } from '../spec/route.js';
 import type { ScaleSpec } from '../spec/scale.js';
 import type { ServiceSpec } from '../spec/service.js';
 import type { EventStore } from '../store/event-store.js';
@@ -58,13 +59,17 @@ export async function buildRouteTable(store: EventStore, fleet: Pick<ObservedFle
   for (const { id, spec, scale } of services) {
     const instances = byService.get(id) ?? [];
     if (spec.http) {
-      const { host, path, affinity, concurrency } = spec.http;
+      const { host, path, mode, balancer, affinity, concurrency, queue } = spec.http;
       routes.push({
         host,
         pathPrefix: path,
         service: id,
+        // absent from berth.yaml: absent here too, and the edge's defaults apply (route-table.ts)
+        ...(mode === undefined ? {} : { mode }),
+        ...(balancer === undefined ? {} : { balancer }),
         ...(affinity === undefined ? {} : { affinity }),
         concurrency,
+        ...(queue === undefined ? {} : { queue: queueLimits(queue) }),
         // Scale to zero: the edge holds the first requests while an instance starts. The scale in
         // force, not the release's: `berth scale set --min 0` changes it without a release.
         ...(scale?.min === 0 ? { activator: DEFAULT_ACTIVATOR_QUEUE } : {}),
@@ -72,10 +77,23 @@ export async function buildRouteTable(store: EventStore, fleet: Pick<ObservedFle
         instances,
       });
     } else if (spec.tcp) {
-      tcp.push({ port: spec.tcp.port, service: id, concurrency: { type: 'connections' }, drainGraceMs: spec.stop.grace, instances });
+      const { port, idleTimeout } = spec.tcp;
+      tcp.push({
+        port,
+        service: id,
+        concurrency: { type: 'connections' },
+        ...(idleTimeout === undefined ? {} : { idleTimeoutMs: idleTimeout }),
+        drainGraceMs: spec.stop.grace,
+        instances,
+      });
     }
   }
   return { routes, tcp };
+}
+
+/** berth.yaml's `http.queue`, the half it leaves out taken from the edge's default. */
+function queueLimits(queue: RouteQueue): { limit: number; timeoutMs: number } {
+  return { limit: queue.limit ?? DEFAULT_QUEUE.limit, timeoutMs: queue.timeout ?? DEFAULT_QUEUE.timeoutMs };
 }
 
 export class RouteTableFeed {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultMode, parseRouteTable, routeMode } from './route-table.js';
+import { formatDuration } from '../core/quantity.js';
+import { DEFAULT_TCP_IDLE_MS, defaultMode, parseRouteTable, routeMode } from './route-table.js';
 
 const instance = { id: 'web-1', address: '127.0.0.1', port: 3000, ready: true };
 
@@ -17,6 +18,14 @@ describe('route table document', () => {
     expect(route.drainGraceMs).toBe(30_000);
     expect(route.instances[0]!.draining).toBe(false);
     expect(parsed.table.tcp).toEqual([]);
+  });
+
+  it('gives a TCP route the documented idle timeout of 1h unless it names one', () => {
+    expect(formatDuration(DEFAULT_TCP_IDLE_MS)).toBe('1h');
+    const parsed = parseRouteTable({ version: 1, tcp: [{ port: 5432, service: 'db' }, { port: 5433, service: 'mq', idleTimeoutMs: 250 }] });
+    expect(parsed.ok && parsed.table.tcp.map((route) => route.idleTimeoutMs)).toEqual([3_600_000, 250]);
+    // Node arms a longer timer as 1 ms: cutting at once instead of never
+    expect(parseRouteTable({ version: 1, tcp: [{ port: 5432, service: 'db', idleTimeoutMs: 2 ** 31 }] })).toMatchObject({ ok: false, message: expect.stringMatching(/^tcp\.0\.idleTimeoutMs: /) as unknown as string });
   });
 
   it('ignores fields it does not know, so a newer control plane can add some', () => {

@@ -2,15 +2,11 @@
 // service, how that service is balanced, and its instances. The edge swaps a whole table at once
 // (never a patch), so one document is always self-consistent.
 import { z } from 'zod';
-import type { Affinity } from '../spec/route.js';
+import { BALANCERS, DEFAULT_QUEUE, DEFAULT_TCP_IDLE_MS, modeConflict, ROUTING_MODES, type Affinity, type RoutingMode } from '../spec/route.js';
+import { MAX_TIMER_MS } from '../spec/quantities.js';
 
-/**
- * `per-request`: every request is balanced on its own (cookie insertion, retries, request
- * concurrency limits). `per-connection`: the instance is chosen from a connection's first request
- * and bytes are piped after that (the fast path). See docs/edge.md for the trade-off.
- */
-export type RoutingMode = 'per-request' | 'per-connection';
-export type BalancerName = 'least-outstanding' | 'round-robin';
+// the modes and balancers are berth.yaml's (src/spec/route.ts); docs/edge.md has the trade-off
+export type { BalancerName, RoutingMode } from '../spec/route.js';
 
 const hostName = z
   .string()
@@ -48,17 +44,18 @@ const concurrencySchema = z.object({
 /** A bounded wait: requests beyond `limit` or older than `timeoutMs` get a 503. */
 const queueSchema = z.object({
   limit: z.int().min(0),
-  timeoutMs: z.int().min(0),
+  timeoutMs: z.int().min(0).max(MAX_TIMER_MS),
 });
 
-export const DEFAULT_QUEUE = { limit: 256, timeoutMs: 10_000 } as const;
+// the defaults berth.yaml documents live with its schema
+export { DEFAULT_QUEUE, DEFAULT_TCP_IDLE_MS } from '../spec/route.js';
 /** A cold start is slower than a busy instance freeing up, so the activator waits longer. */
 export const DEFAULT_ACTIVATOR_QUEUE = { limit: 1_000, timeoutMs: 60_000 } as const;
 export const DEFAULT_DRAIN_GRACE_MS = 30_000;
 
 const serviceFields = {
   service: z.string().min(1),
-  balancer: z.enum(['least-outstanding', 'round-robin']).default('least-outstanding'),
+  balancer: z.enum(BALANCERS).default('least-outstanding'),
   concurrency: concurrencySchema.prefault({}),
   /** how long a leaving instance keeps its in-flight work before the edge cuts it */
   drainGraceMs: z.int().min(0).default(DEFAULT_DRAIN_GRACE_MS),
@@ -69,7 +66,7 @@ const httpRouteSchema = z.object({
   host: hostName,
   pathPrefix: pathPrefix.default('/'),
   /** absent: the edge picks with `defaultMode` */
-  mode: z.enum(['per-request', 'per-connection']).optional(),
+  mode: z.enum(ROUTING_MODES).optional(),
   affinity: affinitySchema.optional(),
   /** waiting for a hard-limited instance to free up */
   queue: queueSchema.prefault(DEFAULT_QUEUE),
@@ -81,6 +78,8 @@ const httpRouteSchema = z.object({
 const tcpRouteSchema = z.object({
   /** the port the edge listens on for this service */
   port,
+  /** a connection silent both ways this long is closed */
+  idleTimeoutMs: z.int().min(1).max(MAX_TIMER_MS).default(DEFAULT_TCP_IDLE_MS),
   ...serviceFields,
 });
 
@@ -136,12 +135,11 @@ export function parseRouteTable(data: unknown): RouteTableParse {
  * more: a cookie must be inserted into responses, a header key can change between requests on
  * one connection, and a hard or soft limit on requests has to see each request. Client-IP
  * affinity and connection limits are decided once per connection, so they allow the fast path.
+ * The rule is `modeConflict` (src/spec/route.ts), which also rejects a `mode` in berth.yaml that
+ * breaks one of these features.
  */
 export function defaultMode(route: Pick<HttpRouteEntry, 'affinity' | 'concurrency'>): RoutingMode {
-  if (route.affinity !== undefined && route.affinity.type !== 'ip') return 'per-request';
-  const { type, soft, hard } = route.concurrency;
-  if (type === 'requests' && (soft !== undefined || hard !== undefined)) return 'per-request';
-  return 'per-connection';
+  return modeConflict('per-connection', route) === undefined ? 'per-connection' : 'per-request';
 }
 
 export function routeMode(route: HttpRouteEntry): RoutingMode {

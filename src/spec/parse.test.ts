@@ -68,7 +68,15 @@ describe('parseBerthFile: valid files', () => {
         ready: { type: 'http', path: '/healthz', interval: 5_000, timeout: 1_000, failures: 2, initialDelay: 2_000 },
         live: { type: 'tcp', interval: 30_000, timeout: 2_000, failures: 3, initialDelay: 0 },
       },
-      http: { host: 'app.example.com', path: '/api', affinity: { type: 'header', header: 'X-Tenant' }, concurrency: { type: 'requests', soft: 20, hard: 25 } },
+      http: {
+        host: 'app.example.com',
+        path: '/api',
+        mode: 'per-request',
+        balancer: 'round-robin',
+        affinity: { type: 'header', header: 'X-Tenant' },
+        concurrency: { type: 'requests', soft: 20, hard: 25 },
+        queue: { limit: 50, timeout: 2_000 },
+      },
       scale: { min: 0, max: 10, target: { type: 'concurrency', value: 15 }, idle: 900_000 },
       deploy: { strategy: 'rolling', maxSurge: { percent: 25 }, maxUnavailable: { count: 1 }, minHealthy: 15_000, healthyDeadline: 180_000, autoRevert: false },
       stop: { signal: 'SIGINT', grace: 45_000 },
@@ -77,7 +85,7 @@ describe('parseBerthFile: valid files', () => {
     expect(w?.replicas).toBeUndefined();
     expect(db).toMatchObject({
       ports: [5432],
-      tcp: { port: 15432 },
+      tcp: { port: 15432, idleTimeout: 8 * 3_600_000 },
       replicas: 1,
       health: { ready: { type: 'exec', command: 'pg_isready -h 127.0.0.1' }, live: { type: 'tcp', port: 5432 } },
       volumes: [{ name: 'pgdata', mount: '/var/lib/postgresql/data', size: 20 * 2 ** 30 }],
@@ -100,6 +108,30 @@ describe('parseBerthFile: valid files', () => {
       { type: 'cookie', cookie: 'sticky' },
     ]);
     expect(routes[0]).toMatchObject({ path: '/app' });
+  });
+
+  it('leaves mode, balancer, queue and idleTimeout out when the file does (the edge fills them)', () => {
+    const result = parseBerthFile('services:\n  web:\n    run: x\n    http: { host: a.localhost }\n  db:\n    run: x\n    tcp: { port: 15432 }\n');
+    if (!result.ok) return expect.fail(JSON.stringify(result.error));
+    expect(result.value.services.web?.http).toEqual({ host: 'a.localhost', path: '/', concurrency: { type: 'requests' } });
+    expect(result.value.services.db?.tcp).toEqual({ port: 15432 });
+  });
+
+  it('reads a routing mode that serves the route, a balancer and half a queue', () => {
+    const read = (http: string) => {
+      const result = parseBerthFile(web(`run: x\nhttp: ${http}`));
+      return result.ok ? result.value.services.web?.http : result.error;
+    };
+    expect(read('{ host: a.localhost, mode: per-connection, balancer: round-robin, affinity: ip }')).toMatchObject({ mode: 'per-connection', balancer: 'round-robin' });
+    expect(read('{ host: a.localhost, mode: per-connection, concurrency: { type: connections, hard: 10 }, queue: { timeout: 500ms } }')).toMatchObject({
+      mode: 'per-connection',
+      queue: { timeout: 500 },
+    });
+    // per-request serves everything but limits on connections, cookie affinity included
+    expect(read('{ host: a.localhost, mode: per-request, affinity: cookie, concurrency: { hard: 5 }, queue: { limit: 0 } }')).toMatchObject({
+      mode: 'per-request',
+      queue: { limit: 0 },
+    });
   });
 
   it('reads every scale target and defaults idle only when min is 0', () => {
@@ -341,6 +373,50 @@ describe('parseBerthFile: every error, at its line and column', () => {
     expect(problems(web('run: x\nhttp: { host: a.localhost, affinity: { header: 1 }, concurrency: { soft: 5, hard: 2 } }'))).toEqual([
       '4:52 services.web.http.affinity.header: expected text, got 1; write text',
       '4:78 services.web.http.concurrency.soft: soft limit 5 is above the hard limit 2; lower soft or raise hard',
+    ]);
+  });
+
+  it('rejects a routing mode that breaks affinity or limits, naming http.mode and the fix', () => {
+    expect(problems(web('run: x\nhttp: { host: a.localhost, mode: per-connection, affinity: cookie }'))).toEqual([
+      '4:38 services.web.http.mode: per-connection picks the instance once per connection, but cookie affinity sets berth_affinity on every answer; write mode: per-request, or remove mode and the edge picks per-request',
+    ]);
+    expect(problems(web('run: x\nhttp:\n  host: a.localhost\n  mode: per-connection\n  affinity: { header: X-Tenant }\n  concurrency: { hard: 3 }'))).toEqual([
+      '6:13 services.web.http.mode: per-connection picks the instance once per connection, but header affinity reads X-Tenant from every request and concurrency.hard counts requests; write mode: per-request, or remove mode and the edge picks per-request',
+    ]);
+    expect(problems(web('run: x\nhttp: { host: a.localhost, mode: per-request, concurrency: { type: connections, soft: 2, hard: 4 } }'))).toEqual([
+      '4:38 services.web.http.mode: per-request counts requests, so concurrency.soft and concurrency.hard on connections (type: connections) would never bind; write mode: per-connection, or remove mode and the edge picks per-connection',
+    ]);
+  });
+
+  it('rejects limits on connections with affinity that needs every request, whatever the mode', () => {
+    expect(problems(web('run: x\nhttp: { host: a.localhost, affinity: cookie, concurrency: { type: connections, hard: 4 } }'))).toEqual([
+      '4:71 services.web.http.concurrency.type: limits on connections need per-connection routing, but cookie affinity sets berth_affinity on every answer; set type: requests, or use affinity: ip',
+    ]);
+    // connections counted but not limited: nothing to enforce, so per-request is fine
+    expect(problems(web('run: x\nhttp: { host: a.localhost, affinity: cookie, concurrency: { type: connections } }'))).toEqual([]);
+  });
+
+  it('checks balancer and queue', () => {
+    expect(problems(web('run: x\nhttp: { host: a.localhost, balancer: random, queue: { limit: -1, timeout: 0s, size: 3 } }'))).toEqual([
+      '4:42 services.web.http.balancer: "random" is not one of least-outstanding, round-robin; write one of them',
+      '4:66 services.web.http.queue.limit: -1 is too small; write a number at least 0',
+      '4:79 services.web.http.queue.timeout: "0s" is zero; write a positive duration, e.g. 10s',
+      '4:83 services.web.http.queue.size: unknown field; remove it or use one of: limit, timeout',
+    ]);
+    expect(problems(web('run: x\nhttp: { host: a.localhost, queue: { limit: 10 } }'))).toEqual([
+      '4:32 services.web.http.queue: holds what waits for concurrency.hard, which is not set; set concurrency.hard, or remove queue',
+    ]);
+  });
+
+  it('checks the idle timeout of a TCP route', () => {
+    expect(problems(web('run: x\ntcp: { port: 5432, idleTimeout: 0s }'))).toEqual([
+      '4:37 services.web.tcp.idleTimeout: "0s" is zero; write a positive duration, e.g. 10s',
+    ]);
+    expect(problems(web('run: x\ntcp: { port: 5432, idleTimeout: 30d }'))).toEqual([
+      '4:37 services.web.tcp.idleTimeout: "30d" is longer than 24d, the longest berth can wait; write at most 24d',
+    ]);
+    expect(problems(web('run: x\ntcp: { port: 5432, idleTimeout: 60 }'))).toEqual([
+      '4:37 services.web.tcp.idleTimeout: "60" is not a duration; write a number with a unit (ms, s, m, h, d), e.g. 30s, 5m or 1h30m',
     ]);
   });
 

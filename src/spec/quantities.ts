@@ -2,7 +2,7 @@
 // parsers of core so the spec holds bytes, millicores and milliseconds and the user sees their
 // message.
 import { z } from 'zod';
-import { formatSize, parseCpu, parseDuration, parseSize } from '../core/quantity.js';
+import { formatDuration, formatSize, parseCpu, parseDuration, parseSize } from '../core/quantity.js';
 import type { Result } from '../core/result.js';
 import { quote } from './issue-message.js';
 
@@ -44,11 +44,24 @@ export function cpu() {
   );
 }
 
-/** A duration in milliseconds; `positive` rejects zero where a zero would spin or never wait. */
-export function duration({ positive }: { positive: boolean }) {
+/**
+ * The longest timeout berth arms as one timer: Node turns a delay above 2^31 - 1 ms (24.8 days)
+ * into 1 ms, so a longer one would fire at once instead of (nearly) never.
+ */
+export const MAX_TIMER_MS = 24 * 24 * 3_600_000;
+
+/**
+ * A duration in milliseconds; `positive` rejects zero where a zero would spin or never wait;
+ * `max` bounds a duration that becomes a timer (see MAX_TIMER_MS).
+ */
+export function duration({ positive, max }: { positive: boolean; max?: number }) {
   return quantity(
     parseDuration,
-    (ms, text) => (positive && ms === 0 ? `"${text}" is zero; write a positive duration, e.g. 10s` : undefined),
+    (ms, text) => {
+      if (positive && ms === 0) return `"${text}" is zero; write a positive duration, e.g. 10s`;
+      if (max !== undefined && ms > max) return `"${text}" is longer than ${formatDuration(max)}, the longest berth can wait; write at most ${formatDuration(max)}`;
+      return undefined;
+    },
     'a duration; write a number with a unit (ms, s, m, h, d): 250ms, 30s, 5m, 1h30m',
   );
 }

@@ -1,7 +1,9 @@
 // How the edge reaches a service: an HTTP route (host + path prefix) or a TCP route (a port the
 // edge listens on). Both forward to the instance's $PORT.
 import { z } from 'zod';
+import { formatDuration } from '../core/quantity.js';
 import { portNumber } from './probe.js';
+import { duration, MAX_TIMER_MS } from './quantities.js';
 import { isRecord, readFields, reportRules, under } from './rule.js';
 import type { SpecIssue } from './spec-issue.js';
 import { strictObject } from './strict-object.js';
@@ -23,17 +25,59 @@ export interface Concurrency {
   readonly hard?: number;
 }
 
+/**
+ * `per-request`: every request is balanced on its own. `per-connection`: a connection's first
+ * request picks the instance and the connection stays on it (the fast path). docs/edge.md.
+ */
+export type RoutingMode = 'per-request' | 'per-connection';
+export const ROUTING_MODES = ['per-request', 'per-connection'] as const satisfies readonly RoutingMode[];
+export const BALANCERS = ['least-outstanding', 'round-robin'] as const;
+export type BalancerName = (typeof BALANCERS)[number];
+
+/** The edge's wait behind a hard limit when `http.queue` leaves a field out. */
+export const DEFAULT_QUEUE = { limit: 256, timeoutMs: 10_000 } as const;
+
+/**
+ * How long a TCP connection may carry no bytes either way before the edge closes it, when
+ * `tcp.idleTimeout` is left out. TCP routes front databases and brokers whose clients keep pools
+ * of idle connections for minutes to hours (HikariCP retires a connection after 30 min by
+ * default, pgbouncer closes idle server connections after 10 min) and do not expect a proxy to
+ * cut them sooner: a pool that hands out a connection the edge has closed fails a query. An hour
+ * outlasts those while still reclaiming connections whose peer vanished without a FIN.
+ */
+export const DEFAULT_TCP_IDLE_MS = 3_600_000;
+
+/** Requests (or connections) waiting for an instance below its hard limit. */
+export interface RouteQueue {
+  /** at most this many wait; 0: answer 503 at once */
+  readonly limit?: number;
+  /** ms one may wait before it gets a 503 */
+  readonly timeout?: number;
+}
+
+// mode, balancer, queue and idleTimeout are left out when berth.yaml leaves them out, rather than
+// filled with their defaults (the edge fills them, route-table.ts): a stored spec must equal the
+// same file parsed by a newer berth (deploy compares them), or the first deploy after an upgrade
+// would roll every routed service for nothing.
 export interface HttpRoute {
   readonly host: string;
   /** path prefix, without a trailing slash except for the root */
   readonly path: string;
+  /** absent: the edge picks the mode with no conflict (`modeConflict`) */
+  readonly mode?: RoutingMode;
+  /** absent: least-outstanding */
+  readonly balancer?: BalancerName;
   readonly affinity?: Affinity;
   readonly concurrency: Concurrency;
+  /** absent: DEFAULT_QUEUE */
+  readonly queue?: RouteQueue;
 }
 
 export interface TcpRoute {
   /** the port the edge listens on */
   readonly port: number;
+  /** ms a connection may carry no bytes either way before the edge closes it; absent: DEFAULT_TCP_IDLE_MS */
+  readonly idleTimeout?: number;
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -91,31 +135,124 @@ function concurrencyChecks({ soft, hard }: { soft?: number; hard?: number }): Sp
   return [{ path: ['soft'], message: `soft limit ${soft} is above the hard limit ${hard}; lower soft or raise hard` }];
 }
 
-/** The rules inside an HTTP route, over the input as written. */
-export const httpRouteRules = (raw: unknown): SpecIssue[] =>
-  isRecord(raw) && isRecord(raw.concurrency) ? under(['concurrency'], concurrencyChecks(readFields(concurrencyFields, raw.concurrency))) : [];
-
 const concurrency = strictObject(concurrencyFields).superRefine((limits, ctx) => reportRules(ctx, concurrencyChecks(limits)));
 
-export const httpRouteSchema = strictObject({
+/** The limits of a route that count in its `type`'s unit, as they read in berth.yaml. */
+function limitNames({ soft, hard }: Concurrency): string | undefined {
+  const names = [soft === undefined ? undefined : 'concurrency.soft', hard === undefined ? undefined : 'concurrency.hard'].filter((n) => n !== undefined);
+  return names.length === 0 ? undefined : names.join(' and ');
+}
+
+type ModeFeatures = { readonly affinity?: Affinity | undefined; readonly concurrency: Concurrency };
+
+/** What a route asks of every request, which a per-connection route sees only the first of. */
+function perRequestNeeds({ affinity, concurrency }: ModeFeatures): string[] {
+  const needs: string[] = [];
+  if (affinity?.type === 'cookie') needs.push(`cookie affinity sets ${affinity.cookie} on every answer`);
+  if (affinity?.type === 'header') needs.push(`header affinity reads ${affinity.header} from every request`);
+  const limits = limitNames(concurrency);
+  if (concurrency.type === 'requests' && limits !== undefined) needs.push(`${limits} count${limits.includes(' and ') ? '' : 's'} requests`);
+  return needs;
+}
+
+/**
+ * Why `mode` cannot serve the rest of the route, or undefined when it serves it all. A
+ * per-connection route sees only the first request of a connection: it cannot set the affinity
+ * cookie on later answers, follow an affinity header that changes between requests, or count
+ * requests against a limit. A per-request route counts requests, not connections, so a limit on
+ * connections would never bind. The edge's default mode is the one without a conflict
+ * (`defaultMode` in src/edge/route-table.ts).
+ */
+export function modeConflict(mode: RoutingMode, route: ModeFeatures): string | undefined {
+  if (mode === 'per-request') {
+    const limits = limitNames(route.concurrency);
+    if (route.concurrency.type !== 'connections' || limits === undefined) return undefined;
+    return `per-request counts requests, so ${limits} on connections (type: connections) would never bind`;
+  }
+  const needs = perRequestNeeds(route);
+  return needs.length === 0 ? undefined : `per-connection picks the instance once per connection, but ${needs.join(' and ')}`;
+}
+
+const queue = strictObject({
+  limit: z.int().min(0).optional().meta({ description: `at most this many wait (0: answer 503 at once); default ${DEFAULT_QUEUE.limit}` }),
+  timeout: duration({ positive: true, max: MAX_TIMER_MS })
+    .optional()
+    .meta({ description: `how long one may wait before its 503; default ${formatDuration(DEFAULT_QUEUE.timeoutMs)}` }),
+});
+
+const httpRouteFields = {
   host,
   path: pathPrefix.default('/'),
+  mode: z.enum(ROUTING_MODES).optional().meta({ description: 'per-request or per-connection; default: the one that keeps affinity and limits correct' }),
+  balancer: z.enum(BALANCERS).optional().meta({ description: 'how an instance is picked without affinity; default least-outstanding' }),
   affinity: affinity.optional(),
   concurrency: concurrency.prefault({}),
-}).transform(
-  (route): HttpRoute => ({
-    host: route.host,
-    path: route.path,
-    ...(route.affinity === undefined ? {} : { affinity: route.affinity }),
-    concurrency: {
-      type: route.concurrency.type,
-      ...(route.concurrency.soft === undefined ? {} : { soft: route.concurrency.soft }),
-      ...(route.concurrency.hard === undefined ? {} : { hard: route.concurrency.hard }),
-    },
-  }),
-);
+  queue: queue.optional().meta({ description: 'requests (or connections) waiting while every instance is at concurrency.hard' }),
+};
+
+type HttpRouteFields = Partial<Pick<HttpRoute, 'mode' | 'affinity' | 'concurrency' | 'queue'>>;
+
+/** The rules between the fields of an HTTP route, over whichever of them parsed (see rule.ts). */
+function httpRouteChecks({ mode, affinity, concurrency, queue }: HttpRouteFields): SpecIssue[] {
+  if (concurrency === undefined) return [];
+  const issues: SpecIssue[] = [];
+  const route = { affinity, concurrency };
+  const needs = perRequestNeeds(route);
+  if (needs.length > 0 && modeConflict('per-request', route) !== undefined) {
+    // no mode serves both (affinity on every request, limits on connections): the route has to
+    // change, whatever mode says; unreported, the edge would route per request and never limit
+    issues.push({ path: ['concurrency', 'type'], message: `limits on connections need per-connection routing, but ${needs.join(' and ')}; set type: requests, or use affinity: ip` });
+  } else if (mode !== undefined) {
+    const conflict = modeConflict(mode, route);
+    const other = mode === 'per-request' ? 'per-connection' : 'per-request';
+    if (conflict !== undefined) issues.push({ path: ['mode'], message: `${conflict}; write mode: ${other}, or remove mode and the edge picks ${other}` });
+  }
+  if (queue !== undefined && concurrency.hard === undefined) {
+    issues.push({ path: ['queue'], message: 'holds what waits for concurrency.hard, which is not set; set concurrency.hard, or remove queue', atKey: true });
+  }
+  return issues;
+}
+
+/** The rules inside an HTTP route, over the input as written. */
+export function httpRouteRules(raw: unknown): SpecIssue[] {
+  if (!isRecord(raw)) return [];
+  return [
+    ...(isRecord(raw.concurrency) ? under(['concurrency'], concurrencyChecks(readFields(concurrencyFields, raw.concurrency))) : []),
+    ...httpRouteChecks(readFields(httpRouteFields, raw)),
+  ];
+}
+
+export const httpRouteSchema = strictObject(httpRouteFields)
+  .superRefine((route, ctx) => reportRules(ctx, httpRouteChecks(route)))
+  .transform(
+    (route): HttpRoute => ({
+      host: route.host,
+      path: route.path,
+      ...(route.mode === undefined ? {} : { mode: route.mode }),
+      ...(route.balancer === undefined ? {} : { balancer: route.balancer }),
+      ...(route.affinity === undefined ? {} : { affinity: route.affinity }),
+      concurrency: {
+        type: route.concurrency.type,
+        ...(route.concurrency.soft === undefined ? {} : { soft: route.concurrency.soft }),
+        ...(route.concurrency.hard === undefined ? {} : { hard: route.concurrency.hard }),
+      },
+      ...(route.queue === undefined
+        ? {}
+        : {
+            queue: {
+              ...(route.queue.limit === undefined ? {} : { limit: route.queue.limit }),
+              ...(route.queue.timeout === undefined ? {} : { timeout: route.queue.timeout }),
+            },
+          }),
+    }),
+  );
 
 /** What makes two HTTP routes clash, read without the rest of the route (whose errors are reported on their own). */
 export const httpRouteKeySchema = z.object({ host, path: pathPrefix.default('/') });
 
-export const tcpRouteSchema = strictObject({ port: portNumber });
+export const tcpRouteSchema = strictObject({
+  port: portNumber,
+  idleTimeout: duration({ positive: true, max: MAX_TIMER_MS })
+    .optional()
+    .meta({ description: `how long a connection may carry no bytes before the edge closes it; default ${formatDuration(DEFAULT_TCP_IDLE_MS)}` }),
+}).transform((route): TcpRoute => ({ port: route.port, ...(route.idleTimeout === undefined ? {} : { idleTimeout: route.idleTimeout }) }));
