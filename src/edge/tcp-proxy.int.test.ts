@@ -1,7 +1,10 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEdge, type RunningEdge } from './edge.js';
 import { MemoryRouteSource } from './memory-route-source.js';
+import type { RouteTableDocument } from './route-table.js';
 import { freePort } from '../agent/port-allocator.js';
 
 const SEED = 'edge-tcp';
@@ -62,5 +65,131 @@ describe(`TCP routes (seed ${SEED})`, () => {
     source.publish({ version: 2, tcp: [] });
     await edge.waitForVersion(2);
     await expect(talk(routePort, 'x').then(() => 'connected')).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+type TcpEntry = NonNullable<RouteTableDocument['tcp']>[number];
+
+/** An edge with one TCP route to the given instances; closed after each test. */
+async function edgeFor(route: Omit<TcpEntry, 'port' | 'service'>, extra: { idleMs?: number } = {}): Promise<{ edge: RunningEdge; port: number }> {
+  const port = await freePort();
+  const source = new MemoryRouteSource({ version: 1, tcp: [{ port, service: 'db', ...route }] });
+  const edge = await startEdge({
+    listen: { host: '127.0.0.1', port: 0 },
+    tcpHost: '127.0.0.1',
+    source,
+    seed: SEED,
+    log: () => {},
+    ...(extra.idleMs === undefined ? {} : { timeouts: { idleMs: extra.idleMs } }),
+  });
+  await edge.waitForVersion(1);
+  opened.push(edge);
+  return { edge, port };
+}
+
+async function listen(handler: (socket: net.Socket) => void, options: net.ServerOpts = {}): Promise<{ server: net.Server; port: number }> {
+  const server = net.createServer(options, handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
+
+/** Everything the socket receives until the other side's FIN (or a close), and how it ended. */
+function readAll(socket: net.Socket): Promise<{ text: string; ended: boolean }> {
+  return new Promise((resolve) => {
+    let text = '';
+    let ended = false;
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('end', () => {
+      ended = true;
+      resolve({ text, ended });
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => resolve({ text, ended }));
+  });
+}
+
+const opened: RunningEdge[] = [];
+const servers: net.Server[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((edge) => edge.close()));
+  for (const server of servers.splice(0)) server.close();
+});
+
+const at = (port: number, id = `db-${port}`) => ({ id, address: '127.0.0.1', port, ready: true });
+
+describe(`TCP routes pass half-closes through (seed ${SEED})`, () => {
+  it("passes the client's FIN on and still brings back the answer", async () => {
+    // answers once the client has said all it will: the shape of many request/response protocols
+    const instance = await listen(
+      (socket) => {
+        let got = '';
+        socket.on('data', (chunk) => (got += chunk.toString()));
+        socket.on('end', () => socket.end(got.toUpperCase()));
+      },
+      { allowHalfOpen: true },
+    );
+    const { port } = await edgeFor({ instances: [at(instance.port)] });
+    const client = net.connect(port, '127.0.0.1');
+    const answer = readAll(client);
+    client.end('hello');
+    expect(await answer).toEqual({ text: 'HELLO', ended: true });
+  });
+
+  it("passes the instance's FIN on and still carries what the client sends after it", async () => {
+    let heard!: (text: string) => void;
+    const afterFin = new Promise<string>((resolve) => (heard = resolve));
+    const instance = await listen(
+      (socket) => {
+        let got = '';
+        socket.end('bye');
+        socket.on('data', (chunk) => (got += chunk.toString()));
+        socket.on('end', () => heard(got));
+      },
+      { allowHalfOpen: true },
+    );
+    const { edge, port } = await edgeFor({ instances: [at(instance.port)] });
+    const client = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const closed = once(client, 'close');
+    const answer = await readAll(client);
+    expect(answer).toEqual({ text: 'bye', ended: true });
+    client.end('late words');
+    expect(await afterFin).toBe('late words');
+    // both sides ended: the edge lets go of the connection
+    await closed;
+    await sleep(20);
+    expect(edge.routing.tcpService(port)!.connections).toBe(0);
+  });
+});
+
+describe(`TCP routes retry a refused connect (seed ${SEED})`, () => {
+  it('sends a connection refused by one instance to another, once, and counts the failure for outlier detection', async () => {
+    const live = await startTcpInstance('db-live');
+    servers.push(live.server);
+    const dead = await freePort();
+    const { edge, port } = await edgeFor({ balancer: 'round-robin', instances: [at(dead, 'db-dead'), at(live.port, 'db-live')] });
+    // round robin sends one of these two to the dead instance first
+    const answers = await Promise.all([talk(port, 'a'), talk(port, 'b')]);
+    expect(answers.sort()).toEqual(['db-live:a', 'db-live:b']);
+    const service = edge.routing.tcpService(port)!;
+    const deadInstance = service.all().find((i) => i.id === 'db-dead')!;
+    expect(deadInstance.failures).toBeGreaterThanOrEqual(1);
+    expect(deadInstance.outlier.consecutiveFailures).toBe(deadInstance.failures);
+    expect(service.retries).toBe(deadInstance.failures);
+    // nothing stays counted against either instance
+    await sleep(50);
+    expect(service.all().map((i) => [i.connections, i.inFlight])).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
+  });
+
+  it('gives up after one retry', async () => {
+    const { edge, port } = await edgeFor({ instances: [at(await freePort(), 'db-1'), at(await freePort(), 'db-2'), at(await freePort(), 'db-3')] });
+    const client = net.connect(port, '127.0.0.1');
+    // the edge closes the client's connection without a byte
+    expect((await readAll(client)).text).toBe('');
+    const failures = edge.routing.tcpService(port)!.all().reduce((sum, i) => sum + i.failures, 0);
+    expect(failures).toBe(2);
   });
 });

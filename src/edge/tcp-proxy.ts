@@ -3,18 +3,103 @@
 // until they close or its grace period ends, then they are cut.
 import net from 'node:net';
 import { clientAddress } from './forwarded-headers.js';
-import type { InstanceAttachment } from './routed-instance.js';
+import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
 import type { Routing } from './routing.js';
+import type { ServiceInstances } from './service-instances.js';
 import { keepChunk } from './socket-reads.js';
-import type { UpstreamPool } from './upstream-pool.js';
+import type { UpstreamConnection, UpstreamOwner, UpstreamPool } from './upstream-pool.js';
 
-class TcpPipe implements InstanceAttachment {
+/**
+ * One client connection piped to one instance. Each side's FIN is passed on as a FIN (both
+ * sockets allow half-open connections), so a client that sends its request and shuts down its
+ * side still gets the answer; the pipe closes once both sides have ended. A connect that fails
+ * (refused, unreachable) is tried once more on another instance: nothing of the client's has
+ * been read yet, so nothing is lost.
+ */
+class TcpPipe implements InstanceAttachment, UpstreamOwner {
   attachmentSlot = -1;
+  /** the instance the connection is counted against; undefined once uncounted */
+  private instance: RoutedInstance | undefined;
+  private upstream: UpstreamConnection;
+  private retried = false;
+
   constructor(
+    private readonly service: ServiceInstances,
     private readonly client: net.Socket,
-    private readonly upstream: net.Socket,
-  ) {}
+    instance: RoutedInstance,
+    private readonly pool: UpstreamPool,
+    private readonly key: string | undefined,
+  ) {
+    this.upstream = this.connect(instance);
+    client.on('drain', () => this.upstream.socket.resume());
+    client.once('close', () => {
+      // both ways ended cleanly: the client's last bytes and FIN may still be on their way to
+      // the instance; anything else (a reset, the idle cut) cuts the instance's side too
+      if (client.readableEnded && client.writableFinished && this.upstream.connected) this.upstream.socket.destroySoon();
+      else this.upstream.destroy();
+      this.uncount();
+    });
+  }
+
+  /** The connection counts against `instance` from admission on. */
+  private connect(instance: RoutedInstance): UpstreamConnection {
+    this.instance = instance;
+    instance.attachments.add(this);
+    const upstream = this.pool.connect(instance, this);
+    // set before any 'end' (documented for Duplex): the instance's FIN must not end our side
+    upstream.socket.allowHalfOpen = true;
+    return upstream;
+  }
+
+  private uncount(): void {
+    const instance = this.instance;
+    if (instance === undefined) return;
+    this.instance = undefined;
+    instance.attachments.delete(this);
+    this.service.detach(instance);
+  }
+
+  onUpstreamConnect(): void {
+    // the client's FIN ends the instance's side (pipe's default), and its bytes flow from here
+    this.client.pipe(this.upstream.socket);
+    this.client.resume();
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    const flushed = this.client.write(chunk);
+    if (this.client.writableLength > 0) keepChunk();
+    if (!flushed) this.upstream.socket.pause();
+  }
+
+  onUpstreamEnd(): void {
+    this.client.end();
+  }
+
+  onUpstreamDrain(): void {}
+
+  onUpstreamClose(error: Error | undefined): void {
+    const instance = this.instance;
+    if (!this.upstream.connected && instance !== undefined) {
+      instance.failures++;
+      this.service.failed(instance);
+      this.uncount();
+      const next = this.retried || this.client.destroyed ? undefined : this.service.take(this.key, instance, 'connection');
+      this.retried = true;
+      if (next !== undefined) {
+        this.service.retries++;
+        this.upstream = this.connect(next);
+        return;
+      }
+      this.client.destroy();
+      return;
+    }
+    // closed cleanly, both sides ended: what the client has not read yet still goes to it
+    if (error === undefined) this.client.destroySoon();
+    else this.client.destroy();
+  }
+
   release(): void {}
+
   cut(): void {
     this.client.destroy();
     this.upstream.destroy();
@@ -41,7 +126,8 @@ export class TcpProxy {
     }
     for (const port of wanted) {
       if (this.listeners.has(port)) continue;
-      const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(port, socket));
+      // allowHalfOpen: a client's FIN is passed on to the instance, not answered with ours
+      const server = net.createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, (socket) => this.accept(port, socket));
       this.listeners.set(port, server);
       await new Promise<void>((resolve) => {
         server.once('error', (error) => {
@@ -68,36 +154,8 @@ export class TcpProxy {
         client.destroy();
         return;
       }
-      const instance = admission.instance;
-      const upstream = this.pool.connect(instance, {
-        onUpstreamConnect: () => {
-          client.pipe(upstream.socket);
-          client.resume();
-        },
-        onUpstreamData: (chunk) => {
-          const flushed = client.write(chunk);
-          if (client.writableLength > 0) keepChunk();
-          if (!flushed) upstream.socket.pause();
-        },
-        onUpstreamEnd: () => client.end(),
-        onUpstreamDrain: () => {},
-        onUpstreamClose: () => {
-          if (!upstream.connected) {
-            instance.failures++;
-            service.failed(instance);
-          }
-          client.destroy();
-        },
-      });
-      client.on('drain', () => upstream.socket.resume());
-      const pipe = new TcpPipe(client, upstream.socket);
-      instance.attachments.add(pipe);
+      new TcpPipe(service, client, admission.instance, this.pool, key);
       client.setTimeout(this.idleMs, () => client.destroy());
-      client.once('close', () => {
-        upstream.destroy();
-        instance.attachments.delete(pipe);
-        service.detach(instance);
-      });
     });
   }
 
