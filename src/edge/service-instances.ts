@@ -35,6 +35,8 @@ export interface ServiceConfig {
   readonly queue: QueueLimits;
   readonly activator: QueueLimits | undefined;
   readonly drainGraceMs: number;
+  /** TCP routes: how long a connection may stay silent both ways; undefined for HTTP routes (the proxy's timeouts apply) */
+  readonly idleTimeoutMs: number | undefined;
 }
 
 export function serviceConfig(entry: HttpRouteEntry | TcpRouteEntry): ServiceConfig {
@@ -48,6 +50,7 @@ export function serviceConfig(entry: HttpRouteEntry | TcpRouteEntry): ServiceCon
     queue: http ? entry.queue : DEFAULT_QUEUE,
     activator: http ? entry.activator : undefined,
     drainGraceMs: entry.drainGraceMs,
+    idleTimeoutMs: http ? undefined : entry.idleTimeoutMs,
   };
 }
 

@@ -193,3 +193,34 @@ describe(`TCP routes retry a refused connect (seed ${SEED})`, () => {
     expect(failures).toBe(2);
   });
 });
+
+describe(`TCP routes cut idle connections per route (seed ${SEED})`, () => {
+  it("closes a connection silent for the route's idleTimeoutMs", async () => {
+    const live = await startTcpInstance('db-1');
+    servers.push(live.server);
+    const { port } = await edgeFor({ idleTimeoutMs: 200, instances: [at(live.port)] });
+    const client = net.connect(port, '127.0.0.1');
+    const closed = readAll(client);
+    client.write('x');
+    const started = performance.now();
+    await closed;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('keeps a connection of a route that names no idle timeout past the HTTP idle timeout: the default is 1h', async () => {
+    const live = await startTcpInstance('db-1');
+    servers.push(live.server);
+    // the HTTP side cuts idle clients after 100 ms here; a TCP route must not follow it
+    const { edge, port } = await edgeFor({ instances: [at(live.port)] }, { idleMs: 100 });
+    expect(edge.routing.tcpService(port)!.config.idleTimeoutMs).toBe(3_600_000);
+    const client = net.connect(port, '127.0.0.1');
+    const ended = readAll(client);
+    client.write('a');
+    await sleep(400);
+    client.write('b');
+    await sleep(50);
+    client.end();
+    expect(await ended).toEqual({ text: 'db-1:ab', ended: true });
+  });
+});

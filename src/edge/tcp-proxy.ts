@@ -3,6 +3,7 @@
 // until they close or its grace period ends, then they are cut.
 import net from 'node:net';
 import { clientAddress } from './forwarded-headers.js';
+import { DEFAULT_TCP_IDLE_MS } from './route-table.js';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
 import type { Routing } from './routing.js';
 import type { ServiceInstances } from './service-instances.js';
@@ -109,11 +110,16 @@ class TcpPipe implements InstanceAttachment, UpstreamOwner {
 export class TcpProxy {
   private readonly listeners = new Map<number, net.Server>();
 
+  /**
+   * `_httpIdleMs` is the HTTP proxy's client idle timeout, which edge.ts still passes: TCP routes
+   * carry their own (`idleTimeoutMs` in the route table), so it is not used here. Drop the
+   * argument in edge.ts and this parameter together.
+   */
   constructor(
     private readonly routing: Routing,
     private readonly pool: UpstreamPool,
     private readonly host: string,
-    private readonly idleMs: number,
+    _httpIdleMs?: number,
   ) {}
 
   /** Opens listeners for new route ports and closes those of ports no longer routed. */
@@ -155,7 +161,7 @@ export class TcpProxy {
         return;
       }
       new TcpPipe(service, client, admission.instance, this.pool, key);
-      client.setTimeout(this.idleMs, () => client.destroy());
+      client.setTimeout(service.config.idleTimeoutMs ?? DEFAULT_TCP_IDLE_MS, () => client.destroy());
     });
   }
 
