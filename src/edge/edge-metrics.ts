@@ -136,7 +136,7 @@ export class EdgeMetrics {
     });
     new client.Gauge({
       name: 'berth_edge_in_flight_requests',
-      help: 'Requests sent to an instance and not yet answered.',
+      help: 'Requests sent to an instance and not yet answered (on TCP routes: open connections).',
       labelNames: ['service', 'instance'] as const,
       registers: [registry],
       collect: perInstance((_, i) => i.inFlight),

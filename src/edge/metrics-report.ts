@@ -8,7 +8,7 @@ export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
 
 export interface InstanceLoad {
   readonly id: string;
-  /** requests sent to it and not yet answered, now */
+  /** requests sent to it and not yet answered (TCP routes: open connections), now */
   readonly inFlight: number;
   /** client connections pinned to it (per-connection and TCP routes), now */
   readonly connections: number;
@@ -29,7 +29,7 @@ export interface ServiceLoad {
   readonly service: string;
   readonly kind: 'http' | 'tcp';
   readonly mode: RoutingMode | 'tcp';
-  /** in-flight requests now */
+  /** in-flight requests now (TCP routes: open connections) */
   readonly inFlight: number;
   /** time-weighted mean of in-flight requests over the interval: the concurrency signal */
   readonly concurrency: number;

@@ -23,7 +23,7 @@ export class RoutedInstance {
   leaving = false;
   /** when a leaving instance's grace ends (ms since epoch) */
   graceEndsAt = Infinity;
-  /** requests sent and not yet answered */
+  /** requests sent and not yet answered; on TCP routes, open connections (the unit of work there) */
   inFlight = 0;
   /** client connections pinned to it (per-connection and TCP routes) */
   connections = 0;

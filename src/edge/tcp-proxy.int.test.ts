@@ -224,3 +224,23 @@ describe(`TCP routes cut idle connections per route (seed ${SEED})`, () => {
     expect(await ended).toEqual({ text: 'db-1:ab', ended: true });
   });
 });
+
+describe(`TCP routes report open connections as in flight (seed ${SEED})`, () => {
+  it('counts each open connection in inFlight and in the concurrency the autoscaler reads', async () => {
+    const live = await startTcpInstance('db-1');
+    servers.push(live.server);
+    const { edge, port } = await edgeFor({ concurrency: { type: 'connections' }, instances: [at(live.port)] });
+    const clients = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
+    // the greeting comes through once the edge has connected to the instance
+    await Promise.all(clients.map((c) => once(c, 'data')));
+    edge.metrics.report();
+    await sleep(100);
+    const open = edge.metrics.report().services.find((s) => s.service === 'db')!;
+    expect(open).toMatchObject({ kind: 'tcp', inFlight: 2, connections: 2 });
+    expect(open.concurrency).toBeCloseTo(2, 1);
+    expect(open.instances[0]).toMatchObject({ inFlight: 2, connections: 2 });
+    await Promise.all(clients.map((c) => (c.end(), once(c, 'close'))));
+    await sleep(20);
+    expect(edge.metrics.report().services.find((s) => s.service === 'db')).toMatchObject({ inFlight: 0, connections: 0 });
+  });
+});

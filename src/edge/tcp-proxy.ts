@@ -42,9 +42,12 @@ class TcpPipe implements InstanceAttachment, UpstreamOwner {
     });
   }
 
-  /** The connection counts against `instance` from admission on. */
+  /** The connection counts against `instance` from admission on (as a connection and as in flight). */
   private connect(instance: RoutedInstance): UpstreamConnection {
     this.instance = instance;
+    // a TCP connection is one unit of work for as long as it is open: the autoscaler's
+    // concurrency for a TCP service is its open connections
+    this.service.begin(instance);
     instance.attachments.add(this);
     const upstream = this.pool.connect(instance, this);
     // set before any 'end' (documented for Duplex): the instance's FIN must not end our side
@@ -57,6 +60,7 @@ class TcpPipe implements InstanceAttachment, UpstreamOwner {
     if (instance === undefined) return;
     this.instance = undefined;
     instance.attachments.delete(this);
+    this.service.end(instance, 0, 0);
     this.service.detach(instance);
   }
 
