@@ -184,6 +184,16 @@ describe(`TCP routes retry a refused connect (seed ${SEED})`, () => {
     ]);
   });
 
+  it('ends a run of connect failures when a connect works', async () => {
+    const live = await startTcpInstance('db-1');
+    servers.push(live.server);
+    const { edge, port } = await edgeFor({ instances: [at(live.port, 'db-1')] });
+    const instance = edge.routing.tcpService(port)!.all()[0]!;
+    instance.outlier.consecutiveFailures = 3;
+    expect(await talk(port, 'x')).toBe('db-1:x');
+    expect(instance.outlier.consecutiveFailures).toBe(0);
+  });
+
   it('gives up after one retry', async () => {
     const { edge, port } = await edgeFor({ instances: [at(await freePort(), 'db-1'), at(await freePort(), 'db-2'), at(await freePort(), 'db-3')] });
     const client = net.connect(port, '127.0.0.1');

@@ -3,6 +3,7 @@
 // until they close or its grace period ends, then they are cut.
 import net from 'node:net';
 import { clientAddress } from './forwarded-headers.js';
+import { recordSuccess } from './outlier-detection.js';
 import { DEFAULT_TCP_IDLE_MS } from './route-table.js';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
 import type { Routing } from './routing.js';
@@ -65,6 +66,8 @@ class TcpPipe implements InstanceAttachment, UpstreamOwner {
   }
 
   onUpstreamConnect(): void {
+    // a connect that worked ends a run of failures, as an answer below 500 does on the HTTP side
+    if (this.instance !== undefined) recordSuccess(this.instance.outlier);
     // the client's FIN ends the instance's side (pipe's default), and its bytes flow from here
     this.client.pipe(this.upstream.socket);
     this.client.resume();
