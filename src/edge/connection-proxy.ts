@@ -24,7 +24,7 @@ import type { HttpRoute } from './routing.js';
 import type { LoadUnit, ServiceInstances } from './service-instances.js';
 import { DirectWrites, type WritesOwner } from './direct-writes.js';
 import { keepChunk, type ChunkReader, type SocketReads } from './socket-reads.js';
-import type { UpstreamConnection, UpstreamOwner } from './upstream-pool.js';
+import { DEFAULT_CONNECT_MS, type UpstreamConnection, type UpstreamOwner } from './upstream-pool.js';
 
 const CONNECTION_LINE = /\r\nConnection:[^\r]*/gi;
 const CLOSE_END = Buffer.from('Connection: close\r\n\r\n', 'latin1');
@@ -619,13 +619,19 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
 
   /** The sweep's look, once a second: idle too long, or an instance silent too long on a request. */
   tick(now: number): void {
+    const { idleMs, requestMs, connectMs = DEFAULT_CONNECT_MS } = this.context.timeouts;
+    const upstream = this.pin?.upstream;
+    if (this.busy && upstream !== undefined && !upstream.connected && !upstream.closed) {
+      // the close that follows retries once on another instance, as a refusal does
+      if (now - upstream.openedAt >= connectMs) upstream.socket.destroy(new Error(`no connection within ${connectMs / 1000}s`));
+      return;
+    }
     if (this.activity !== this.seenActivity) {
       this.seenActivity = this.activity;
       this.lastActive = now;
       return;
     }
     const quiet = now - this.lastActive;
-    const { idleMs, requestMs } = this.context.timeouts;
     if (this.outstanding.length > 0 && this.pin !== undefined) {
       if (quiet >= requestMs) this.abandon(gatewayTimeout(this.pin.service.service, requestMs));
     } else if (!this.busy && quiet >= idleMs) this.client.destroy();

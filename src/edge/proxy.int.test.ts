@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -372,6 +373,43 @@ describe('timeouts', () => {
     });
     expect(closed).toBe(true);
   });
+});
+
+describe('connect timeout', () => {
+  /** A listener whose accept queue is full and never drained: the kernel drops further SYNs, so a connect to it hangs. */
+  async function blackHole(): Promise<{ port: number; close: () => void }> {
+    const script = "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port) })";
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+    child.kill('SIGSTOP');
+    const fillers = [0, 1, 2, 3].map(() => net.connect(port, '127.0.0.1').on('error', () => {}));
+    return {
+      port,
+      close: () => {
+        for (const socket of fillers) socket.destroy();
+        child.kill('SIGKILL');
+      },
+    };
+  }
+
+  for (const mode of ['per-connection', 'per-request'] as RoutingMode[]) {
+    it(`gives up on an instance that does not accept within the connect timeout and retries another (${mode})`, async () => {
+      const hole = await blackHole();
+      const source = new MemoryRouteSource({ version: 1, routes: [{ host: 'web.test', service: 'web', mode, instances: [{ id: 'silent', address: '127.0.0.1', port: hole.port, ready: true }] }] });
+      const edge = await startEdge({ listen: { host: '127.0.0.1', port: 0 }, source, seed: SEED, timeouts: { connectMs: 500 }, log: () => {} });
+      try {
+        const alone = await edgeRequest(edge.port, 'web.test', '/');
+        expect(alone.status).toBe(502);
+        expect(alone.body).toContain('could not connect to instance silent (no connection within 0.5s)');
+        source.publish({ version: 2, routes: [{ host: 'web.test', service: 'web', mode, balancer: 'round-robin', instances: [{ id: 'silent', address: '127.0.0.1', port: hole.port, ready: true }, ...entries(instances.slice(0, 1))] }] });
+        await edge.waitForVersion(2);
+        for (let n = 0; n < 2; n++) expect((await edgeRequest(edge.port, 'web.test', `/n${n}`)).status).toBe(200);
+      } finally {
+        await edge.close();
+        hole.close();
+      }
+    });
+  }
 });
 
 it('goes on reading a client it paused for an instance that then answered early and was let go (per-request)', async () => {

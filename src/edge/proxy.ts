@@ -13,6 +13,13 @@ export interface ProxyTimeouts {
   readonly requestMs: number;
   /** how long a client connection may stay idle between requests */
   readonly idleMs: number;
+  /**
+   * how long a connection to an instance may take to open (default DEFAULT_CONNECT_MS in
+   * upstream-pool.ts); past it,
+   * the request goes to another instance once, as after a refusal. Without it, an instance whose
+   * host drops packets would hold each request until the kernel gives up (about 2 minutes).
+   */
+  readonly connectMs?: number;
 }
 
 export interface ProxyContext {

@@ -32,6 +32,8 @@ export class UpstreamConnection implements ChunkReader, WritesOwner {
   /** what the edge sends the instance goes through here, not socket.write (direct-writes.ts) */
   readonly writes: DirectWrites;
   connected = false;
+  /** when the connection was asked for (performance.now()), for the connect timeout */
+  readonly openedAt = performance.now();
   /** borrowed from the pool, so possibly closed by the instance a moment ago */
   reused = false;
   closed = false;
@@ -79,6 +81,9 @@ export class UpstreamConnection implements ChunkReader, WritesOwner {
     this.socket.destroy();
   }
 }
+
+/** how long a connection to an instance may take to open, by default: HAProxy's usual `timeout connect` */
+export const DEFAULT_CONNECT_MS = 5_000;
 
 export interface UpstreamPoolOptions {
   /** below Node's default keepAliveTimeout (5 s), so the edge, not the instance, closes idle sockets */
