@@ -1,7 +1,8 @@
 // A service instance for the edge's tests: answers with its id, the request it saw and, on
 // request, slowly, with an error or with a big or chunked body; accepts WebSocket-style upgrades.
+import { spawn } from 'node:child_process';
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 
 export interface EchoInstance {
   readonly id: string;
@@ -105,4 +106,23 @@ export function edgeRequest(
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+/**
+ * A listener whose accept queue is full and never drained (its process is stopped): the kernel
+ * drops further SYNs, so a connect to it hangs, as to a host that drops packets.
+ */
+export async function blackHole(): Promise<{ port: number; close: () => void }> {
+  const script = "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port) })";
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+  child.kill('SIGSTOP');
+  const fillers = [0, 1, 2, 3].map(() => net.connect(port, '127.0.0.1').on('error', () => {}));
+  return {
+    port,
+    close: () => {
+      for (const socket of fillers) socket.destroy();
+      child.kill('SIGKILL');
+    },
+  };
 }

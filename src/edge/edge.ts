@@ -91,7 +91,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   });
   const pool = new UpstreamPool({ ...DEFAULT_POOL_OPTIONS, ...options.pool });
   const proxy = new HttpProxy(routing, pool, timeouts);
-  const tcp = new TcpProxy(routing, pool, options.tcpHost ?? options.listen.host, timeouts.idleMs);
+  const tcp = new TcpProxy(routing, pool, options.tcpHost ?? options.listen.host, timeouts.connectMs);
   const metrics = new EdgeMetrics(routing, edgeId);
 
   const versionWaiters = new Set<{ version: number; resolve: () => void }>();

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { edgeRequest, patternBytes, startEchoInstance, type EchoAnswer, type EchoInstance } from './echo-instance.js';
+import { blackHole, edgeRequest, patternBytes, startEchoInstance, type EchoAnswer, type EchoInstance } from './echo-instance.js';
 import { startEdge, type RunningEdge } from './edge.js';
 import { MemoryRouteSource } from './memory-route-source.js';
 import type { RouteTableDocument, RoutingMode } from './route-table.js';
@@ -376,22 +375,6 @@ describe('timeouts', () => {
 });
 
 describe('connect timeout', () => {
-  /** A listener whose accept queue is full and never drained: the kernel drops further SYNs, so a connect to it hangs. */
-  async function blackHole(): Promise<{ port: number; close: () => void }> {
-    const script = "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port) })";
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const port = await new Promise<number>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
-    child.kill('SIGSTOP');
-    const fillers = [0, 1, 2, 3].map(() => net.connect(port, '127.0.0.1').on('error', () => {}));
-    return {
-      port,
-      close: () => {
-        for (const socket of fillers) socket.destroy();
-        child.kill('SIGKILL');
-      },
-    };
-  }
-
   for (const mode of ['per-connection', 'per-request'] as RoutingMode[]) {
     it(`gives up on an instance that does not accept within the connect timeout and retries another (${mode})`, async () => {
       const hole = await blackHole();

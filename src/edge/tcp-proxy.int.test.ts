@@ -2,6 +2,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { blackHole } from './echo-instance.js';
 import { startEdge, type RunningEdge } from './edge.js';
 import { MemoryRouteSource } from './memory-route-source.js';
 import type { RouteTableDocument } from './route-table.js';
@@ -71,7 +72,7 @@ describe(`TCP routes (seed ${SEED})`, () => {
 type TcpEntry = NonNullable<RouteTableDocument['tcp']>[number];
 
 /** An edge with one TCP route to the given instances; closed after each test. */
-async function edgeFor(route: Omit<TcpEntry, 'port' | 'service'>, extra: { idleMs?: number } = {}): Promise<{ edge: RunningEdge; port: number }> {
+async function edgeFor(route: Omit<TcpEntry, 'port' | 'service'>, extra: { idleMs?: number; connectMs?: number } = {}): Promise<{ edge: RunningEdge; port: number }> {
   const port = await freePort();
   const source = new MemoryRouteSource({ version: 1, tcp: [{ port, service: 'db', ...route }] });
   const edge = await startEdge({
@@ -80,7 +81,7 @@ async function edgeFor(route: Omit<TcpEntry, 'port' | 'service'>, extra: { idleM
     source,
     seed: SEED,
     log: () => {},
-    ...(extra.idleMs === undefined ? {} : { timeouts: { idleMs: extra.idleMs } }),
+    timeouts: { ...(extra.idleMs === undefined ? {} : { idleMs: extra.idleMs }), ...(extra.connectMs === undefined ? {} : { connectMs: extra.connectMs }) },
   });
   await edge.waitForVersion(1);
   opened.push(edge);
@@ -192,6 +193,20 @@ describe(`TCP routes retry a refused connect (seed ${SEED})`, () => {
     instance.outlier.consecutiveFailures = 3;
     expect(await talk(port, 'x')).toBe('db-1:x');
     expect(instance.outlier.consecutiveFailures).toBe(0);
+  });
+
+  it('gives up on an instance that does not accept within the connect timeout and tries another', async () => {
+    const hole = await blackHole();
+    const live = await startTcpInstance('db-live');
+    servers.push(live.server);
+    try {
+      const { edge, port } = await edgeFor({ balancer: 'round-robin', instances: [at(hole.port, 'db-silent'), at(live.port, 'db-live')] }, { connectMs: 300 });
+      const answers = await Promise.all([talk(port, 'a'), talk(port, 'b')]);
+      expect(answers.sort()).toEqual(['db-live:a', 'db-live:b']);
+      expect(edge.routing.tcpService(port)!.all().find((i) => i.id === 'db-silent')!.failures).toBe(1);
+    } finally {
+      hole.close();
+    }
   });
 
   it('gives up after one retry', async () => {

@@ -9,7 +9,7 @@ import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
 import type { Routing } from './routing.js';
 import type { ServiceInstances } from './service-instances.js';
 import { keepChunk } from './socket-reads.js';
-import type { UpstreamConnection, UpstreamOwner, UpstreamPool } from './upstream-pool.js';
+import { DEFAULT_CONNECT_MS, type UpstreamConnection, type UpstreamOwner, type UpstreamPool } from './upstream-pool.js';
 
 /**
  * One client connection piped to one instance. Each side's FIN is passed on as a FIN (both
@@ -31,6 +31,7 @@ class TcpPipe implements InstanceAttachment, UpstreamOwner {
     instance: RoutedInstance,
     private readonly pool: UpstreamPool,
     private readonly key: string | undefined,
+    private readonly connectMs: number,
   ) {
     this.upstream = this.connect(instance);
     client.on('drain', () => this.upstream.socket.resume());
@@ -53,6 +54,10 @@ class TcpPipe implements InstanceAttachment, UpstreamOwner {
     const upstream = this.pool.connect(instance, this);
     // set before any 'end' (documented for Duplex): the instance's FIN must not end our side
     upstream.socket.allowHalfOpen = true;
+    // a host that drops packets: give up, and the close retries once as after a refusal
+    upstream.socket.setTimeout(this.connectMs, () => {
+      if (!upstream.connected) upstream.socket.destroy(new Error(`no connection within ${this.connectMs / 1000}s`));
+    });
     return upstream;
   }
 
@@ -66,6 +71,7 @@ class TcpPipe implements InstanceAttachment, UpstreamOwner {
   }
 
   onUpstreamConnect(): void {
+    this.upstream.socket.setTimeout(0);
     // a connect that worked ends a run of failures, as an answer below 500 does on the HTTP side
     if (this.instance !== undefined) recordSuccess(this.instance.outlier);
     // the client's FIN ends the instance's side (pipe's default), and its bytes flow from here
@@ -117,16 +123,12 @@ class TcpPipe implements InstanceAttachment, UpstreamOwner {
 export class TcpProxy {
   private readonly listeners = new Map<number, net.Server>();
 
-  /**
-   * `_httpIdleMs` is the HTTP proxy's client idle timeout, which edge.ts still passes: TCP routes
-   * carry their own (`idleTimeoutMs` in the route table), so it is not used here. Drop the
-   * argument in edge.ts and this parameter together.
-   */
+  /** `connectMs`: how long a connection to an instance may take to open (the HTTP side's too) */
   constructor(
     private readonly routing: Routing,
     private readonly pool: UpstreamPool,
     private readonly host: string,
-    _httpIdleMs?: number,
+    private readonly connectMs = DEFAULT_CONNECT_MS,
   ) {}
 
   /** Opens listeners for new route ports and closes those of ports no longer routed. */
@@ -167,7 +169,7 @@ export class TcpProxy {
         client.destroy();
         return;
       }
-      new TcpPipe(service, client, admission.instance, this.pool, key);
+      new TcpPipe(service, client, admission.instance, this.pool, key, this.connectMs);
       client.setTimeout(service.config.idleTimeoutMs ?? DEFAULT_TCP_IDLE_MS, () => client.destroy());
     });
   }
