@@ -23,6 +23,6 @@ export const edgeTokenCommand: CommandModule = (program: Command) => {
       return;
     }
     process.stdout.write(`${token.token}\n`);
-    process.stderr.write(`on the edge's machine run:\n  BERTH_TOKEN=<the token> berth edge --control-plane ${client.url} --listen :8080 --data .berth-edge\n`);
+    process.stderr.write(`on the edge's machine run:\n  BERTH_TOKEN=<the token> berth edge --control-plane ${client.url} --listen :8080\n`);
   });
 };
