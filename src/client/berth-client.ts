@@ -5,6 +5,7 @@
 import { UnavailableError } from '../core/errors.js';
 import type {
   AssignmentSet,
+  DrainAnswer,
   EnrollRequest,
   EnrollResponse,
   HeartbeatRequest,
@@ -94,6 +95,10 @@ export class BerthClient {
       timeoutMs: wait + this.#timeoutMs,
     });
   };
+
+  /** Whether every live edge is done with these instances of the host, which the agent is about to stop. */
+  drains = (instances: readonly string[], signal?: AbortSignal): Promise<DrainAnswer> =>
+    this.#json('POST', '/v1/agent/drains', { body: { instances }, ...(signal ? { signal } : {}) });
 
   instanceSecrets = (instance: string, signal?: AbortSignal): Promise<InstanceSecrets> =>
     this.#json('GET', `/v1/agent/instances/${encodeURIComponent(instance)}/secrets`, { ...(signal ? { signal } : {}) });

@@ -1,11 +1,20 @@
 // What the autoscale loop hears besides heartbeats, held in memory on the control plane that
 // receives it (DESIGN §3: observed state is not an event): the latest load report of each edge,
-// the external metrics pushed for services, and the activations edges asked for at zero.
+// the external metrics pushed for services, and the activations edges asked for at zero. The
+// same reports say which leaving instances the edges are done with (agents ask before a stop).
+import { drainAtEdges, type DrainAtEdges, type EdgeDrainReport, type EdgeInstanceState } from './drain-at-edges.js';
 
 /** What the loop reads of an edge's report (`POST /v1/edge/metrics`, src/edge/metrics-report.ts). */
 export interface EdgeLoadReport {
   readonly edge: string;
-  readonly services: readonly { readonly service: string; readonly concurrency: number; readonly rps: number; readonly queued: number }[];
+  readonly services: readonly {
+    readonly service: string;
+    readonly concurrency: number;
+    readonly rps: number;
+    readonly queued: number;
+    /** the instances the edge knows, with their drain state; absent from a report that leaves them out */
+    readonly instances?: readonly ({ readonly id: string } & EdgeInstanceState)[];
+  }[];
 }
 
 /** A report older than this is an edge that stopped reporting; its load no longer counts. */
@@ -34,7 +43,7 @@ export interface ExternalMetric {
 }
 
 export class LoadReports {
-  readonly #edges = new Map<string, { at: number; report: EdgeLoadReport }>();
+  readonly #edges = new Map<string, { at: number; report: EdgeLoadReport; drain: EdgeDrainReport }>();
   readonly #metrics = new Map<string, Map<string, ExternalMetric>>();
   readonly #activations = new Map<string, Activation[]>();
 
@@ -42,7 +51,15 @@ export class LoadReports {
 
   /** Replaces the edge's previous report; times are this control plane's, not the edge's clock. */
   edgeReport(report: EdgeLoadReport): void {
-    this.#edges.set(report.edge, { at: this.now(), report });
+    const at = this.now();
+    const instances = new Map<string, EdgeInstanceState>();
+    for (const service of report.services) for (const { id, leaving, drained } of service.instances ?? []) instances.set(id, { leaving, drained });
+    this.#edges.set(report.edge, { at, report, drain: { edge: report.edge, at, instances } });
+  }
+
+  /** Whether the live edges are done with a leaving instance (drain-at-edges.ts). */
+  drainAtEdges(instance: string, now: number = this.now()): DrainAtEdges {
+    return drainAtEdges(instance, [...this.#edges.values()].map((e) => e.drain), now, EDGE_REPORT_TTL_MS);
   }
 
   metric(service: string, name: string, value: number): ExternalMetric {

@@ -127,3 +127,23 @@ export type AssignmentSet = z.output<typeof assignmentSetSchema>;
 
 export const instanceSecretsSchema = z.object({ secrets: z.record(z.string(), z.string()) });
 export type InstanceSecrets = z.output<typeof instanceSecretsSchema>;
+
+/** `POST /v1/agent/drains`: the instances of this host the agent is about to stop. */
+export const drainQuerySchema = strictObject({
+  instances: z.array(z.string().min(1)).max(10_000),
+});
+export type DrainQuery = z.input<typeof drainQuerySchema>;
+
+export const drainAnswerSchema = z.object({
+  /** one per asked instance placed on this host; an instance left out is one the control plane does not place here */
+  instances: z.array(
+    z.object({
+      id: z.string(),
+      /** every live edge is done with it: no request in flight, no connection, none to come */
+      drained: z.boolean(),
+      /** the edges still carrying it, or not yet routing around it */
+      holding: z.array(z.string()),
+    }),
+  ),
+});
+export type DrainAnswer = z.output<typeof drainAnswerSchema>;

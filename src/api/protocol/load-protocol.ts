@@ -7,7 +7,8 @@ const count = z.number().min(0);
 
 /**
  * `POST /v1/edge/metrics`: an EdgeMetricsReport (src/edge/metrics-report.ts). Only what the
- * autoscaler reads is checked; other fields pass unread, so a newer edge can add some.
+ * autoscaler and the agents' drain questions read is checked; other fields pass unread, so a
+ * newer edge can add some.
  */
 export const edgeMetricsSchema = z.object({
   edge: z.string().min(1).max(256),
@@ -23,6 +24,8 @@ export const edgeMetricsSchema = z.object({
       rps: count,
       queued: count,
       rejected: count,
+      /** optional so a reporter that leaves them out is still heard: its edge then holds no stop */
+      instances: z.array(z.object({ id: z.string().min(1), leaving: z.boolean(), drained: z.boolean() })).readonly().optional(),
     }),
   ),
 });

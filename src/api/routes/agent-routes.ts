@@ -1,5 +1,6 @@
 // The control-plane side of the agent protocol (issue 4): enroll with a join token, heartbeat
-// observed state, long-poll the host's complete assignment set, fetch artifacts and secrets.
+// observed state, long-poll the host's complete assignment set, fetch artifacts and secrets, and
+// ask whether the edges are done with instances it is about to stop.
 // Every route but enroll takes the host credential, and a credential only speaks for its host.
 import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
@@ -16,12 +17,15 @@ import { parseBody, parseQuery } from '../parse-input.js';
 import {
   assignmentSetSchema,
   assignmentsQuerySchema,
+  drainAnswerSchema,
+  drainQuerySchema,
   enrollRequestSchema,
   enrollResponseSchema,
   heartbeatRequestSchema,
   heartbeatResponseSchema,
   instanceSecretsSchema,
   type AssignmentSet,
+  type DrainAnswer,
   type EnrollResponse,
   type HeartbeatResponse,
 } from '../protocol/agent-protocol.js';
@@ -33,6 +37,14 @@ export const agentDocs: RouteDoc[] = [
   { method: 'post', path: '/v1/agent/heartbeat', summary: "Report the host's usage and the state of its instances", scopes: ['agent'], body: heartbeatRequestSchema, response: heartbeatResponseSchema },
   { method: 'get', path: '/v1/agent/assignments', summary: "The host's complete assignment set; with after=<version>, held until it changes (long-poll)", scopes: ['agent'], query: assignmentsQuerySchema, response: assignmentSetSchema },
   { method: 'get', path: '/v1/agent/artifacts/{digest}', summary: 'A release archive (tar.gz) by digest', scopes: ['agent'], rawResponse: ARCHIVE_TYPE },
+  {
+    method: 'post',
+    path: '/v1/agent/drains',
+    summary: "Whether every live edge is done with these instances of the host (nothing in flight, nothing new to come): the agent's go to stop them",
+    scopes: ['agent'],
+    body: drainQuerySchema,
+    response: drainAnswerSchema,
+  },
   { method: 'get', path: '/v1/agent/instances/{id}/secrets', summary: 'The secret values of an instance placed on this host, at its start', scopes: ['agent'], response: instanceSecretsSchema },
 ];
 
@@ -49,13 +61,14 @@ function hostOf(c: Context<ApiEnv>): string {
 }
 
 export function agentRoutes(deps: ApiDeps): Hono<ApiEnv> {
-  const { store, tokens, fleet, feed, artifacts, vault } = deps;
+  const { store, tokens, fleet, feed, artifacts, vault, autoscale } = deps;
   const app = new Hono<ApiEnv>();
   app.use('/agent/enroll', authenticate(tokens, 'join'));
   app.use('/agent/heartbeat', authenticate(tokens, 'agent'));
   app.use('/agent/assignments', authenticate(tokens, 'agent'));
   app.use('/agent/artifacts/*', authenticate(tokens, 'agent'));
   app.use('/agent/instances/*', authenticate(tokens, 'agent'));
+  app.use('/agent/drains', authenticate(tokens, 'agent'));
 
   app.post('/agent/enroll', async (c) => {
     const body = await parseBody(c, enrollRequestSchema);
@@ -110,6 +123,21 @@ export function agentRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const version = feed.version(hostId);
     const instances = await hostAssignments(store.driver, hostId);
     return c.json({ hostId, version: formatVersion(version), instances } satisfies AssignmentSet);
+  });
+
+  // Answered from the edges' load reports this control plane received (load-reports.ts); asked
+  // for by the agent between an instance's stop request and its stop signal (src/agent/agent.ts).
+  app.post('/agent/drains', async (c) => {
+    const hostId = hostOf(c);
+    const { instances } = await parseBody(c, drainQuerySchema);
+    const placed = await store.driver.query<{ id: string }>('SELECT id FROM instances WHERE host_id = $1 AND id = ANY ($2::text[]) ORDER BY id', [hostId, instances]);
+    const answer: DrainAnswer = {
+      instances: placed.map(({ id }) => {
+        const { drained, holding } = autoscale.loads.drainAtEdges(id);
+        return { id, drained, holding: [...holding] };
+      }),
+    };
+    return c.json(answer);
   });
 
   app.get('/agent/artifacts/:digest', (c) => artifactResponse(artifacts, c));
