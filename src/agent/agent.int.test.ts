@@ -1,6 +1,6 @@
 // The agent protocol end to end, both sides over real HTTP with the store behind them and the
 // process driver running the example app: enroll, heartbeat, assignment, ready, restart and
-// adoption, control plane outage, stop.
+// adoption, control plane outage, stop, and a stop that waits for the edges' drained reports.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropTestDatabase, startTestControlPlane, type TestControlPlane } from '../api/control-plane.fixture.js';
 import type { ReportedInstance } from '../api/observed-fleet.js';
+import { BerthClient } from '../client/berth-client.js';
 import { packReleaseArchive } from '../client/release-archive.js';
+import type { EdgeInstanceState } from '../reconcile/drain-at-edges.js';
 import { Agent } from './agent.js';
 import { ProcessDriver } from './drivers/process/process-driver.js';
 
@@ -139,6 +141,60 @@ describe('agent protocol with the process driver', () => {
     await cp.requestStop('hello', 'hello-1', 'scale in');
     await eventually('hello-1 stopped', () => observed('hello-1')?.state === 'stopped');
     expect(await get(appPort)).toBeUndefined();
+  });
+
+  /**
+   * An edge's load report every 250 ms naming `instance` in the state `state()` returns (the
+   * edge's view: serving, leaving with work on it, drained); `stop()` ends the reports.
+   */
+  const edgeReporting = async (service: string, instance: string, state: () => EdgeInstanceState) => {
+    const edge = new BerthClient({ url: cp.url, token: (await cp.admin.createEdgeToken()).token });
+    const load = { service, inFlight: 0, concurrency: 0, requests: 0, rps: 0, queued: 0, rejected: 0 };
+    const push = () => edge.pushEdgeMetrics({ edge: 'edge-a', at: new Date().toISOString(), intervalMs: 250, routeTableVersion: 1, services: [{ ...load, instances: [{ id: instance, ...state() }] }] });
+    await push();
+    const timer = setInterval(() => void push().catch(() => undefined), 250);
+    return { stop: () => clearInterval(timer) };
+  };
+  const serving: EdgeInstanceState = { leaving: false, drained: false };
+  const busy: EdgeInstanceState = { leaving: true, drained: false };
+  const done: EdgeInstanceState = { leaving: true, drained: true };
+
+  it('holds the stop signal past the minimum while an edge carries the instance, and sends it once the edge reports it drained', async () => {
+    const { digest } = await packReleaseArchive(HELLO);
+    await cp.createService('slow', { run: 'node server.js', http: { host: 'slow.localhost' }, stop: { grace: '20s' } }, digest);
+    await cp.place('slow', 'slow-1', agent.hostId);
+    await eventually('slow-1 ready', () => observed('slow-1')?.state === 'ready');
+    let state = serving;
+    const edge = await edgeReporting('slow', 'slow-1', () => state);
+    try {
+      await cp.requestStop('slow', 'slow-1', 'scale in');
+      const asked = Date.now();
+      state = busy;
+      await sleep(3_500); // past the 2 s minimum: only the edge's request in flight holds it
+      expect(driver.get('slow-1')?.state).toBe('ready');
+      state = done;
+      await eventually('slow-1 stopped', () => driver.get('slow-1')?.state === 'stopped');
+      // well before the 20 s grace end: the drained report let it go
+      expect(Date.now() - asked).toBeLessThan(12_000);
+    } finally {
+      edge.stop();
+    }
+  });
+
+  it('stops at the grace end an instance an edge never finishes with', async () => {
+    const { digest } = await packReleaseArchive(HELLO);
+    await cp.createService('stuck', { run: 'node server.js', http: { host: 'stuck.localhost' }, stop: { grace: '4s' } }, digest);
+    await cp.place('stuck', 'stuck-1', agent.hostId);
+    await eventually('stuck-1 ready', () => observed('stuck-1')?.state === 'ready');
+    const edge = await edgeReporting('stuck', 'stuck-1', () => busy);
+    try {
+      await cp.requestStop('stuck', 'stuck-1', 'scale in');
+      const asked = Date.now();
+      await eventually('stuck-1 stopped', () => driver.get('stuck-1')?.state === 'stopped');
+      expect(Date.now() - asked).toBeGreaterThanOrEqual(4_000);
+    } finally {
+      edge.stop();
+    }
   });
 
   it('reports an instance it cannot start (a secret not set) and starts it once the secret is there', async () => {

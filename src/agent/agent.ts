@@ -18,6 +18,8 @@ import { HostUsageMeter } from './host-usage.js';
 import { LogResponder } from './log-responder.js';
 import type { InstanceSpec } from './instance-spec.js';
 import { PortAllocator } from './port-allocator.js';
+import { EdgeDrainWatch } from './edge-drain-watch.js';
+import { stopVerdict, type LeavingInstance } from './stop-verdict.js';
 import { ReconnectBackoff } from '../core/reconnect-backoff.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -46,17 +48,21 @@ export interface AgentOptions {
   /** ms a release archive stays cached after its last instance */
   readonly keepUnusedReleases?: number;
   /**
-   * ms between an instance leaving the assignment set and its stop signal (a deregistration delay):
-   * the edges see it draining in their next route table and send it nothing new meanwhile.
+   * The least ms between an instance leaving the assignment set and its stop signal: the edges see
+   * it draining in their next route table meanwhile (why: stop-verdict.ts). After it, the signal
+   * waits for every live edge to report the instance drained, or for its `stop.grace` to end.
    */
-  readonly stopDelay?: number;
+  readonly minStopDelay?: number;
   /** long-poll hold, ms */
   readonly pollWait?: number;
   /** called with each assignment set as it arrives, before convergence (benchmarks, tracing) */
   readonly onAssignments?: (set: AssignmentSet) => void;
 }
 
-export const DEFAULT_STOP_DELAY_MS = 2_000;
+export const DEFAULT_MIN_STOP_DELAY_MS = 2_000;
+
+/** berth.yaml's default `stop.grace`: bounds the drain of an instance whose own the agent never saw (adopted after its stop was asked). */
+const DEFAULT_GRACE_MS = 30_000;
 
 /** ms a state change waits for others before the heartbeat that reports it */
 const CHANGE_BATCH_MS = 50;
@@ -72,6 +78,9 @@ export class Agent {
   readonly #ops = new Map<string, Promise<void>>();
   /** instances this agent has started or handed their secrets to (adopted ones lack them until then) */
   readonly #handed = new Set<string>();
+  /** each assigned instance's `stop.grace`, kept after it leaves the set: it bounds the drain */
+  readonly #graces = new Map<string, number>();
+  readonly #drains: EdgeDrainWatch;
   /** assignments the agent could not start, reported as exited with the reason */
   readonly #failed = new Map<string, { message: string; at: number }>();
   readonly #loops: Promise<void>[] = [];
@@ -94,6 +103,14 @@ export class Agent {
     this.#usage = new HostUsageMeter(options.dataDir);
     this.#artifacts = new ArtifactCache(join(options.dataDir, 'releases'), (digest, signal) => client.agentArtifact(digest, signal));
     for (const status of options.driver.list()) if (status.port > 0) this.#ports.reserve(status.port);
+    this.#drains = new EdgeDrainWatch(
+      (instances, signal) => client.drains(instances, signal),
+      this.#stop.signal,
+      (error, recovered) => {
+        if (recovered) options.log.info('the control plane answers drain questions again');
+        else options.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'cannot ask the control plane whether the edges are done with stopping instances; they stop at their grace end');
+      },
+    );
   }
 
   get hostId(): string {
@@ -297,6 +314,8 @@ export class Agent {
     const actual = new Map(driver.list().map((s) => [s.id, s]));
     this.#artifacts.touch(set.instances.map((a) => a.digest));
     for (const id of this.#failed.keys()) if (!desired.has(id)) this.#failed.delete(id);
+    for (const [id, assignment] of desired) this.#graces.set(id, assignment.stop.grace);
+    for (const id of this.#graces.keys()) if (!desired.has(id) && !actual.has(id)) this.#graces.delete(id);
 
     for (const [id, assignment] of desired) {
       if (this.#ops.has(id)) continue;
@@ -310,13 +329,7 @@ export class Agent {
     for (const [id, status] of actual) {
       if (desired.has(id) || this.#ops.has(id)) continue;
       if (RUNNING.has(status.state)) {
-        this.#launch(id, 'stop', async () => {
-          await sleep(this.options.stopDelay ?? DEFAULT_STOP_DELAY_MS, undefined, { signal: this.#stop.signal }).catch(() => undefined);
-          // Closing mid-delay: the instance is left for the next agent, as every other one.
-          if (this.#stop.signal.aborted) return;
-          await driver.stop(id);
-          this.options.log.info({ instance: id }, 'instance stopped: no longer assigned');
-        });
+        this.#launch(id, 'stop', () => this.#stopWhenDrained(id));
       } else if (Date.now() - status.since >= (this.options.removeStoppedAfter ?? 60_000)) {
         this.#launch(id, 'remove', async () => {
           await driver.remove(id);
@@ -325,6 +338,33 @@ export class Agent {
         });
       }
     }
+  }
+
+  /**
+   * The stop of an instance that left the assignment set: after the minimum delay, as soon as the
+   * control plane says every live edge is done with it, or at its grace end (stop-verdict.ts).
+   * The driver's stop then gives the process `stop.grace` again between the signal and SIGKILL.
+   */
+  async #stopWhenDrained(id: string): Promise<void> {
+    const signal = this.#stop.signal;
+    const leaving: LeavingInstance = {
+      leftAt: Date.now(),
+      minimumMs: this.options.minStopDelay ?? DEFAULT_MIN_STOP_DELAY_MS,
+      graceMs: this.#graces.get(id) ?? DEFAULT_GRACE_MS,
+    };
+    let verdict = stopVerdict(leaving, false, leaving.leftAt);
+    while (verdict.action !== 'stop') {
+      if (verdict.action === 'wait') await sleep(Math.max(0, verdict.until - Date.now()), undefined, { signal }).catch(() => undefined);
+      else await this.#drains.until(id, verdict.until);
+      // Closing mid-wait: the instance is left for the next agent, as every other one.
+      if (signal.aborted) return;
+      verdict = stopVerdict(leaving, this.#drains.drained(id), Date.now());
+    }
+    this.#drains.forget(id);
+    const waitedMs = Date.now() - leaving.leftAt;
+    await this.options.driver.stop(id);
+    const drained = verdict.reason === 'drained';
+    this.options.log.info({ instance: id, waitedMs, drained }, `instance stopped: no longer assigned; ${drained ? 'the edges are done with it' : 'its grace period ended'}`);
   }
 
   #launch(id: string, what: 'start' | 'stop' | 'remove', op: () => Promise<void>): void {

@@ -80,7 +80,7 @@ describe('logs and secrets through a real agent', () => {
       heartbeatInterval: 300,
       resyncInterval: 300,
       pollWait: 2_000,
-      stopDelay: 0,
+      minStopDelay: 0,
     });
   }, 60_000);
 
