@@ -325,13 +325,13 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
       this.closeAfterAnswer = true;
       this.rewrite = { extra: this.rewrite?.extra ?? '', close: true };
       if (head.connectionLineStart >= 0 && !head.forwarded) {
-        this.out.push(headWith(raw, this.forwarded(head.host), head.connectionLineStart, head.connectionLineEnd));
+        this.out.push(headWith(raw, this.forwarded(head.authority), head.connectionLineStart, head.connectionLineEnd));
         return;
       }
       raw = Buffer.from(raw.toString('latin1').replace(CONNECTION_LINE, ''), 'latin1');
     }
     if (head.forwarded) raw = Buffer.from(stripEdgeSetLines(raw.toString('latin1')), 'latin1');
-    this.out.push(headWith(raw, this.forwarded(head.host)));
+    this.out.push(headWith(raw, this.forwarded(head.authority)));
   }
 
   /** The forwarding lines and the blank line that ends the head: the same bytes for every request of one host. */

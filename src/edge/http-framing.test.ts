@@ -50,6 +50,7 @@ describe('HttpFraming', () => {
       expect(trace.ends).toBe(4);
       expect(trace.data).toBe('hellohello world');
       expect(trace.heads[0]!.host).toBe('web.example.com');
+      expect(trace.heads[0]!.authority).toBe('Web.Example.com:8080');
       expect(trace.heads[0]!.forwarded).toBe(true);
       expect(trace.heads[1]!.forwarded).toBe(false);
     }

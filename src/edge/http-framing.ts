@@ -15,8 +15,10 @@ export interface MessageHead {
   /** response status, 0 for a request */
   readonly status: number;
   readonly reason: string;
-  /** Host header, lower case, without the port ('' when absent) */
+  /** Host header, lower case, without the port ('' when absent): what the edge routes by */
   readonly host: string;
+  /** Host header as the client sent it, port and case kept ('' when absent): what X-Forwarded-Host carries */
+  readonly authority: string;
   /** true for HTTP/1.1 and later: keep-alive unless `Connection: close` */
   readonly http11: boolean;
   readonly connectionClose: boolean;
@@ -130,6 +132,7 @@ class ParsedHead implements MessageHead {
     readonly status: number,
     readonly reason: string,
     readonly host: string,
+    readonly authority: string,
     readonly http11: boolean,
     readonly connectionClose: boolean,
     readonly upgrade: boolean,
@@ -163,6 +166,7 @@ export class HttpFraming {
   private sawHead = false;
   private lastHostBytes: Buffer | undefined;
   private lastHost = '';
+  private lastAuthority = '';
 
   constructor(
     private readonly kind: 'request' | 'response',
@@ -172,18 +176,21 @@ export class HttpFraming {
 
   /**
    * The Host value, lower case, without its port. The requests of one connection nearly always
-   * name the same host, so the last one is kept and compared byte for byte.
+   * name the same host, so the last one is kept and compared byte for byte. The value as sent is
+   * kept too (lastAuthority).
    */
   private hostOf(raw: Buffer, from: number, to: number): string {
     const last = this.lastHostBytes;
     if (last !== undefined && last.length === to - from && sameBytes(last, raw, from)) return this.lastHost;
-    let host = raw.toString('latin1', from, to);
+    const authority = raw.toString('latin1', from, to);
+    let host = authority;
     const portAt = host.lastIndexOf(':');
     // "[::1]:8080" keeps its brackets; only a trailing :port goes
     if (portAt >= 0 && host.indexOf(']', portAt) < 0) host = host.slice(0, portAt);
     host = host.toLowerCase();
     this.lastHostBytes = Buffer.from(raw.subarray(from, to));
     this.lastHost = host;
+    this.lastAuthority = authority;
     return host;
   }
 
@@ -365,6 +372,7 @@ export class HttpFraming {
       if (this.options.collectHeaders === true && firstEnd > 13) reason = raw.toString('latin1', 13, firstEnd);
     }
     let host = '';
+    let authority = '';
     let hostLines = 0;
     let contentLength = -1;
     let transferEncoding: string | undefined;
@@ -424,6 +432,7 @@ export class HttpFraming {
             // the edge would route by one and the instance read the other (RFC 9112 §3.2: a 400)
             if (hostLines++ > 0) return this.failed('more than one Host header');
             host = this.hostOf(raw, from, to);
+            authority = this.lastAuthority;
           }
           break;
         case 7:
@@ -475,6 +484,7 @@ export class HttpFraming {
       status,
       reason,
       host,
+      authority,
       http11,
       connectionClose,
       upgrade,
