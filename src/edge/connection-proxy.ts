@@ -15,7 +15,7 @@
 import type net from 'node:net';
 import { affinityKey, type AffinityKey } from './affinity.js';
 import { badGateway, badRequest, gatewayTimeout, notFound, rawAnswer, unavailable, type EdgeAnswer } from './edge-responses.js';
-import { clientAddress, forwardedLines, stripEdgeSetLines } from './forwarded-headers.js';
+import { claimedHost, claimedProto, clientAddress, forwardedLines, stripEdgeSetLines } from './forwarded-headers.js';
 import { Fifo } from './fifo.js';
 import { headerValue, HttpFraming, type FramingListener, type MessageHead } from './http-framing.js';
 import type { ProxyContext } from './proxy.js';
@@ -31,17 +31,18 @@ const CLOSE_END = Buffer.from('Connection: close\r\n\r\n', 'latin1');
 const HEAD_END = Buffer.from('\r\n', 'latin1');
 
 /**
- * Forwarding lines by client address and host, shared by connections: clients behind one load
- * balancer or NAT come from a few addresses, and `Connection: close` traffic would otherwise
+ * Forwarding lines by client address, scheme and host, shared by connections: clients behind one
+ * load balancer or NAT come from a few addresses, and `Connection: close` traffic would otherwise
  * build them once per request.
  */
 const forwardedCache = new Map<string, Buffer>();
-function forwardedBytes(address: string, host: string): Buffer {
-  const key = `${address} ${host}`;
+function forwardedBytes(address: string, proto: string, host: string): Buffer {
+  // neither a scheme nor an address has a space: the key cannot be read two ways
+  const key = `${proto} ${address} ${host}`;
   let bytes = forwardedCache.get(key);
   if (bytes === undefined) {
     if (forwardedCache.size >= 4_096) forwardedCache.clear();
-    bytes = Buffer.from(`${forwardedLines(address, 'http', host)}\r\n`, 'latin1');
+    bytes = Buffer.from(`${forwardedLines(address, proto, host)}\r\n`, 'latin1');
     forwardedCache.set(key, bytes);
   }
   return bytes;
@@ -128,7 +129,10 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private readonly writes: DirectWrites;
   /** the chunk being read now, lent by its socket for the call (socket-reads.ts) */
   private lent: Buffer | undefined;
+  /** the peer is a trusted proxy: its X-Forwarded-Proto and -Host are kept (decided once, at accept) */
+  private readonly trusted: boolean;
   private forwardedHost = '\0';
+  private forwardedProto = 'http';
   private forwardedBuffer: Buffer = Buffer.alloc(0);
   /** places in the proxy's open connections and among the pinned instance's attachments (roster.ts) */
   connectionSlot = -1;
@@ -144,6 +148,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     private readonly reads?: SocketReads,
   ) {
     this.address = clientAddress(client.remoteAddress);
+    this.trusted = context.trustedProxies?.trusts(this.address) ?? false;
     this.writes = new DirectWrites(client, this);
     this.framing = new HttpFraming('request', this);
     // shared listeners rather than closures per connection: `Connection: close` traffic makes
@@ -246,7 +251,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     const service = route.service;
     // the service's own counting unit, so admit() and load() count the same thing
     const unit: LoadUnit = service.defaultUnit;
-    const affinity = route.entry.affinity === undefined ? NO_AFFINITY : affinityKey(route.entry.affinity, (name) => headerValue(head.raw, name), this.address, false);
+    const affinity = route.entry.affinity === undefined ? NO_AFFINITY : affinityKey(route.entry.affinity, (name) => headerValue(head.raw, name), this.address, this.trusted && head.forwarded && claimedProto(head.raw) === 'https');
     this.unpin();
     // one retry per request, not per connection
     this.retried = false;
@@ -325,20 +330,30 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
       this.closeAfterAnswer = true;
       this.rewrite = { extra: this.rewrite?.extra ?? '', close: true };
       if (head.connectionLineStart >= 0 && !head.forwarded) {
-        this.out.push(headWith(raw, this.forwarded(head.authority), head.connectionLineStart, head.connectionLineEnd));
+        this.out.push(headWith(raw, this.forwarded('http', head.authority), head.connectionLineStart, head.connectionLineEnd));
         return;
       }
       raw = Buffer.from(raw.toString('latin1').replace(CONNECTION_LINE, ''), 'latin1');
     }
-    if (head.forwarded) raw = Buffer.from(stripEdgeSetLines(raw.toString('latin1')), 'latin1');
-    this.out.push(headWith(raw, this.forwarded(head.authority)));
+    let proto = 'http';
+    let host = head.authority;
+    if (head.forwarded) {
+      // a trusted proxy's word on how the client reached it is kept (its first value); anyone else's is dropped
+      if (this.trusted) {
+        proto = claimedProto(head.raw);
+        host = claimedHost(head.raw, host);
+      }
+      raw = Buffer.from(stripEdgeSetLines(raw.toString('latin1')), 'latin1');
+    }
+    this.out.push(headWith(raw, this.forwarded(proto, host)));
   }
 
-  /** The forwarding lines and the blank line that ends the head: the same bytes for every request of one host. */
-  private forwarded(host: string): Buffer {
-    if (host !== this.forwardedHost) {
+  /** The forwarding lines and the blank line that ends the head: the same bytes for every request of one scheme and host. */
+  private forwarded(proto: string, host: string): Buffer {
+    if (host !== this.forwardedHost || proto !== this.forwardedProto) {
       this.forwardedHost = host;
-      this.forwardedBuffer = forwardedBytes(this.address, host);
+      this.forwardedProto = proto;
+      this.forwardedBuffer = forwardedBytes(this.address, proto, host);
     }
     return this.forwardedBuffer;
   }

@@ -15,6 +15,7 @@ import type { RouteSource } from './route-source.js';
 import type { RouteTable } from './route-table.js';
 import { Routing } from './routing.js';
 import { TcpProxy } from './tcp-proxy.js';
+import { TrustedProxies } from './trusted-proxies.js';
 import { DEFAULT_POOL_OPTIONS, UpstreamPool, type UpstreamPoolOptions } from './upstream-pool.js';
 
 export interface ListenAddress {
@@ -37,6 +38,11 @@ export interface EdgeOptions {
   readonly pool?: Partial<UpstreamPoolOptions>;
   readonly outlier?: OutlierPolicy;
   readonly metricsIntervalMs?: number;
+  /**
+   * Addresses and CIDR ranges of the proxies in front (a TLS terminator, a load balancer): a
+   * connection from one keeps its X-Forwarded-Proto and -Host. None: the edge sets both itself.
+   */
+  readonly trustedProxies?: readonly string[];
   /** seeds the balancers' random choices, so a test run can be replayed */
   readonly seed?: number | string;
   readonly log?: (line: string) => void;
@@ -81,6 +87,8 @@ export function parseListen(text: string, defaultHost = '0.0.0.0'): ListenAddres
 
 export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const log = options.log ?? ((line: string) => process.stderr.write(`berth edge: ${line}\n`));
+  // first: a bad entry throws before anything is made
+  const trusted = options.trustedProxies === undefined || options.trustedProxies.length === 0 ? undefined : new TrustedProxies(options.trustedProxies);
   const timeouts: ProxyTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const edgeId = options.edgeId ?? `${hostname()}:${options.listen.port}`;
   const activator = new Activator(options.link, edgeId, log);
@@ -90,7 +98,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     ...(options.outlier === undefined ? {} : { outlier: options.outlier }),
   });
   const pool = new UpstreamPool({ ...DEFAULT_POOL_OPTIONS, ...options.pool });
-  const proxy = new HttpProxy(routing, pool, timeouts);
+  const proxy = new HttpProxy(routing, pool, timeouts, trusted);
   const tcp = new TcpProxy(routing, pool, options.tcpHost ?? options.listen.host, timeouts.connectMs);
   const metrics = new EdgeMetrics(routing, edgeId);
 

@@ -6,6 +6,7 @@ import { ClientConnection } from './connection-proxy.js';
 import { Roster } from './roster.js';
 import { acceptWithOwnReads } from './socket-reads.js';
 import type { Routing } from './routing.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 export interface ProxyTimeouts {
@@ -26,6 +27,8 @@ export interface ProxyContext {
   readonly routing: Routing;
   readonly pool: UpstreamPool;
   readonly timeouts: ProxyTimeouts;
+  /** peers whose X-Forwarded-Proto and -Host are kept; none: nobody's */
+  readonly trustedProxies?: TrustedProxies;
   /** a connection is gone: stop sweeping it */
   closed(connection: ClientConnection): void;
 }
@@ -40,8 +43,8 @@ export class HttpProxy {
   private readonly sweeper: NodeJS.Timeout;
   private readonly context: ProxyContext;
 
-  constructor(routing: Routing, pool: UpstreamPool, timeouts: ProxyTimeouts) {
-    this.context = { routing, pool, timeouts, closed: (connection) => this.connections.delete(connection) };
+  constructor(routing: Routing, pool: UpstreamPool, timeouts: ProxyTimeouts, trustedProxies?: TrustedProxies) {
+    this.context = { routing, pool, timeouts, trustedProxies, closed: (connection) => this.connections.delete(connection) };
     // half-open: a client may finish sending and still wait for its answers
     this.server = net.createServer(ACCEPT, (socket) => {
       this.connections.add(new ClientConnection(socket, this.context));
