@@ -151,6 +151,19 @@ describe('berth edge', () => {
     }
   });
 
+  it('names --trust-proxy for an entry that is no address or CIDR range, before listening', async () => {
+    const listen = await freePort();
+    const run = (...list: string[]) => edge('--listen', `127.0.0.1:${listen}`, ...list.flatMap((l) => ['--trust-proxy', l]));
+    expectCleanFailure(await run('10.0.0.0/33'), '--trust-proxy "10.0.0.0/33" is not a CIDR range: an IPv4 prefix is /0 to /32; write e.g. 10.0.0.0/8');
+    expectCleanFailure(await run('nope'), '--trust-proxy "nope" is not an IP address or CIDR range; write addresses or CIDR ranges separated by commas, e.g. 10.0.0.0/8,127.0.0.1');
+    // a repeated flag adds to the list, and every entry is checked
+    expectCleanFailure(await run('10.0.0.0/8', '127.0.0.1,lb.internal'), '--trust-proxy "lb.internal" is not an IP address or CIDR range; write addresses or CIDR ranges separated by commas, e.g. 10.0.0.0/8,127.0.0.1');
+    expectCleanFailure(await run(''), '--trust-proxy lists no proxy; write addresses or CIDR ranges separated by commas, e.g. 10.0.0.0/8,127.0.0.1');
+    expect(await canListen(listen)).toBe(true);
+    await sleep(300);
+    expect(controlPlane.polls).toEqual([]);
+  });
+
   it('explains a port this user may not listen on (EACCES; a test run as root cannot provoke it)', () => {
     const denied = (port: number) =>
       new EdgeListenError('listen', { host: '0.0.0.0', port }, Object.assign(new Error(`listen EACCES: permission denied 0.0.0.0:${port}`), { code: 'EACCES' }));

@@ -7,6 +7,7 @@ import { HttpControlPlane } from '../edge/control-plane-link.js';
 import { EdgeListenError, parseListen, startEdge } from '../edge/edge.js';
 import { PollRouteSource } from '../edge/poll-route-source.js';
 import { ROUTE_TABLE_FILE } from '../edge/route-table-file.js';
+import { TrustedProxies } from '../edge/trusted-proxies.js';
 import type { CommandModule } from './main.js';
 
 /** Where the last route table is kept without --data: where `berth up` keeps its edge's (`<data>/edge`). */
@@ -19,6 +20,7 @@ interface Options {
   data: string;
   metricsListen?: string;
   id?: string;
+  trustProxy?: string;
 }
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -47,6 +49,19 @@ function controlPlaneUrl(text: string): string {
   }
   return text;
 }
+
+/** `--trust-proxy 10.0.0.0/8,127.0.0.1` (berth edge) or `--edge-trust-proxy` (berth up); none: trust no one. */
+export function trustedProxies(flag: string, text: string | undefined): TrustedProxies | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return TrustedProxies.parse(text);
+  } catch (error) {
+    throw new ValidationError(`${flag} ${(error as Error).message}`);
+  }
+}
+
+/** Repeating the flag adds to the list. */
+export const addToList = (value: string, previous: string | undefined): string => (previous === undefined ? value : `${previous},${value}`);
 
 function listenAddress(flag: string, text: string) {
   try {
@@ -113,6 +128,7 @@ async function edge(options: Options): Promise<void> {
   const controlPlane = controlPlaneUrl(options.controlPlane);
   const listen = listenAddress('--listen', options.listen);
   const metricsListen = options.metricsListen === undefined ? undefined : listenAddress('--metrics-listen', options.metricsListen);
+  const trusted = trustedProxies('--trust-proxy', options.trustProxy);
   await prepareDataDir(options.data);
   const log = (line: string) => process.stderr.write(`berth edge: ${line}\n`);
   const link = new HttpControlPlane(controlPlane, token);
@@ -123,13 +139,14 @@ async function edge(options: Options): Promise<void> {
     source,
     link,
     ...(options.id === undefined ? {} : { edgeId: options.id }),
+    ...(trusted === undefined ? {} : { trustedProxies: trusted.entries }),
     log,
   }).catch((error: unknown) => {
     if (!(error instanceof EdgeListenError)) throw error;
     throw error.listener === 'listen' ? listenFailure('--listen', options.listen, error) : listenFailure('--metrics-listen', options.metricsListen ?? '', error);
   });
   log(
-    `listening on ${listen.host}:${running.port}${running.metricsPort === undefined ? '' : `, metrics on ${metricsListen!.host}:${running.metricsPort}/metrics`}; routes from ${controlPlane}, the last table kept in ${join(resolvePath(options.data), ROUTE_TABLE_FILE)}`,
+    `listening on ${listen.host}:${running.port}${running.metricsPort === undefined ? '' : `, metrics on ${metricsListen!.host}:${running.metricsPort}/metrics`}; routes from ${controlPlane}, the last table kept in ${join(resolvePath(options.data), ROUTE_TABLE_FILE)}${trusted === undefined ? '' : `; X-Forwarded-Proto and -Host kept from ${trusted.entries.join(',')}`}`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -155,5 +172,10 @@ export const edgeCommand: CommandModule = (program: Command) => {
     )
     .option('--metrics-listen <address>', 'serve Prometheus metrics at /metrics on this address, e.g. :9090')
     .option('--id <name>', 'name of this edge in its metrics reports (default hostname:port)')
+    .option(
+      '--trust-proxy <list>',
+      'addresses and CIDR ranges of the proxies in front (TLS, a load balancer), e.g. 10.0.0.0/8,127.0.0.1: their X-Forwarded-Proto and -Host are kept; everyone else\'s are replaced',
+      addToList,
+    )
     .action(edge);
 };

@@ -18,6 +18,7 @@ import { PollRouteSource } from '../edge/poll-route-source.js';
 import { occupiesHost } from '../reconcile/observed-state.js';
 import { openEventStore } from '../store/open-store.js';
 import { deployFailed, deployFile, formatRolloutSummary, type DeployedService } from './deploy.js';
+import { addToList, trustedProxies } from './edge.js';
 import type { CommandModule } from './main.js';
 import { untilSignal } from './until-signal.js';
 
@@ -26,6 +27,7 @@ interface UpOptions {
   data: string;
   listen: string;
   edgeListen: string;
+  edgeTrustProxy?: string;
   database?: string;
   logLevel: string;
 }
@@ -67,6 +69,7 @@ function printWhere(cp: ControlPlane, edgeUrl: string, edgePort: number, results
 async function up(options: UpOptions): Promise<void> {
   const listen = parseListenAddress(options.listen);
   const edgeListen = parseListenAddress(options.edgeListen, '--edge-listen');
+  const trusted = trustedProxies('--edge-trust-proxy', options.edgeTrustProxy);
   const file = await fileToDeploy(options.file);
   const data = resolve(options.data);
   const log = pino({ name: 'berth', level: options.logLevel });
@@ -107,6 +110,7 @@ async function up(options: UpOptions): Promise<void> {
       source: new PollRouteSource(link, { dataDir: join(data, 'edge'), log: edgeLog }),
       link,
       edgeId: `up@${hostname()}`,
+      ...(trusted === undefined ? {} : { trustedProxies: trusted.entries }),
       log: edgeLog,
     });
     stops.push(() => edge.close());
@@ -153,6 +157,7 @@ export const upCommand: CommandModule = (program: Command) => {
     .option('--data <dir>', 'data directory: database, admin token, agent, edge', '.berth')
     .option('--listen <address>', 'host:port of the API', '127.0.0.1:7070')
     .option('--edge-listen <address>', 'host:port the edge accepts HTTP on', '127.0.0.1:8080')
+    .option('--edge-trust-proxy <list>', 'the edge keeps X-Forwarded-Proto and -Host from these proxies in front, e.g. 127.0.0.1 for a local TLS proxy (berth edge --trust-proxy)', addToList)
     .option('--database <url>', 'Postgres server instead of the embedded database')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'warn')
     .action((options: UpOptions) => up(options));
