@@ -24,6 +24,7 @@ import type { HttpRoute } from './routing.js';
 import type { LoadUnit, ServiceInstances } from './service-instances.js';
 import { DirectWrites, type WritesOwner } from './direct-writes.js';
 import { keepChunk, type ChunkReader, type SocketReads } from './socket-reads.js';
+import { RawClient } from './raw-client.js';
 import { DEFAULT_CONNECT_MS, type UpstreamConnection, type UpstreamOwner } from './upstream-pool.js';
 
 const CONNECTION_LINE = /\r\nConnection:[^\r]*/gi;
@@ -143,7 +144,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
    * without it, through 'data' events.
    */
   constructor(
-    private readonly client: net.Socket,
+    private readonly client: net.Socket | RawClient,
     private readonly context: ProxyContext,
     private readonly reads?: SocketReads,
   ) {
@@ -153,9 +154,13 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     this.framing = new HttpFraming('request', this);
     // shared listeners rather than closures per connection: `Connection: close` traffic makes
     // one of these per request
-    (client as OwnedSocket)[OWNER] = this;
     if (reads !== undefined) reads.reader = this;
-    else client.on('data', onData);
+    if (client instanceof RawClient) {
+      client.owner = this;
+      return;
+    }
+    (client as OwnedSocket)[OWNER] = this;
+    if (reads === undefined) client.on('data', onData);
     client.on('end', onEnd);
     client.on('close', onClose);
     client.on('error', noop);

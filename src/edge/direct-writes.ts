@@ -20,6 +20,7 @@
 // timeouts in their own sweep (proxy.ts), and the TCP routes, which use socket timeouts, write
 // through the stream.
 import type net from 'node:net';
+import type { RawClient } from './raw-client.js';
 import { getSystemErrorName } from 'node:util';
 
 /** Node's WriteWrap: C++ binds a write to it when libuv has to queue the write. */
@@ -99,7 +100,7 @@ export class DirectWrites {
   private afterStreamWrite: (() => void) | undefined;
 
   constructor(
-    private readonly socket: net.Socket,
+    private readonly socket: net.Socket | RawClient,
     /** an object rather than a callback: `Connection: close` traffic makes one of these per request */
     private readonly owner: WritesOwner,
     /** false: always through the stream (the fallback, and its tests) */

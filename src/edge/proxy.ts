@@ -4,7 +4,8 @@
 import net from 'node:net';
 import { ClientConnection } from './connection-proxy.js';
 import { Roster } from './roster.js';
-import { acceptWithOwnReads } from './socket-reads.js';
+import type { RawClient } from './raw-client.js';
+import { acceptRawClients, acceptWithOwnReads, type SocketReads } from './socket-reads.js';
 import type { Routing } from './routing.js';
 import type { TrustedProxies } from './trusted-proxies.js';
 import type { UpstreamPool } from './upstream-pool.js';
@@ -61,10 +62,11 @@ export class HttpProxy {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
         this.server.removeListener('error', reject);
-        // the server's own 'connection' path stays as the fallback
-        acceptWithOwnReads(this.server, ACCEPT, (socket, reads) => {
-          this.connections.add(new ClientConnection(socket, this.context, reads));
-        });
+        // connections as raw handles (raw-client.ts); without the binding that needs, as
+        // net.Sockets reading into their own buffers; the server's own 'connection' path stays
+        // as the last fallback
+        const accept = (client: net.Socket | RawClient, reads: SocketReads) => this.connections.add(new ClientConnection(client, this.context, reads));
+        if (!acceptRawClients(this.server, ACCEPT.noDelay, accept)) acceptWithOwnReads(this.server, ACCEPT, accept);
         resolve((this.server.address() as net.AddressInfo).port);
       });
     });

@@ -8,6 +8,7 @@
 // `keepChunk()`, and the socket reads into a fresh buffer from then on. Buffers are per socket,
 // never shared between sockets: another socket could otherwise read into a kept chunk's memory.
 import net from 'node:net';
+import { RAW_CLIENTS, RawClient, type TcpHandle } from './raw-client.js';
 
 /** Small messages fit in one read; a socket that fills its buffer gets a larger one while it keeps filling it (a body streaming through). */
 const SMALL = 16 * 1024;
@@ -113,16 +114,15 @@ interface ListeningHandle {
 }
 
 /**
- * Accepts a server's connections itself so that their sockets read through SocketReads: Node's
- * net.Server makes accepted sockets without `onread`, and only its listening handle's
- * `onconnection` callback (the same since Node 0.x) sees a connection before its socket is made.
- * `accepted` must set `reads.reader` and call `reads.release()` once the socket closes. Returns
- * false where the handle is not there to take over: the server then emits 'connection' as usual.
- * A server with `maxConnections`, a `blockList`, `pauseOnConnect` or `keepAlive` has its
- * connections made by net.Server, which applies them ('connection' again). Not published: the
- * `net.server.socket` diagnostics channel. Call it once the server listens.
+ * Takes over a server's accepts: `accept` gets each accepted TCP handle. Node's net.Server makes
+ * accepted sockets without `onread`, and only its listening handle's `onconnection` callback (the
+ * same since Node 0.x) sees a connection before its socket is made. Returns false where the
+ * handle is not there to take over: the server then emits 'connection' as usual. A server with
+ * `maxConnections`, a `blockList`, `pauseOnConnect` or `keepAlive` has its connections made by
+ * net.Server, which applies them ('connection' again). Not published: the `net.server.socket`
+ * diagnostics channel. Call it once the server listens.
  */
-export function acceptWithOwnReads(server: net.Server, options: { noDelay: boolean; allowHalfOpen: boolean }, accepted: (socket: net.Socket, reads: SocketReads) => void): boolean {
+function takeAccepts(server: net.Server, noDelay: boolean, accept: (clientHandle: TcpHandle) => void): boolean {
   const handle = (server as unknown as { _handle?: ListeningHandle | null })._handle;
   if (handle === undefined || handle === null || typeof handle.onconnection !== 'function') return false;
   const nodeAccept = handle.onconnection;
@@ -131,10 +131,21 @@ export function acceptWithOwnReads(server: net.Server, options: { noDelay: boole
     // server set up for what this accept does not do (a connection limit and its 'drop' event, a
     // block list, pausing on connect, TCP keep-alive): those connections read through 'data' events
     if (error !== 0 || clientHandle === undefined || nodeHandles(server)) return nodeAccept.call(this, error, clientHandle);
-    if (options.noDelay) (clientHandle as { setNoDelay(on: boolean): number }).setNoDelay(true);
+    if (noDelay) (clientHandle as TcpHandle).setNoDelay(true);
+    accept(clientHandle as TcpHandle);
+  };
+  return true;
+}
+
+/**
+ * Accepts a server's connections itself (takeAccepts) so that their sockets read through
+ * SocketReads. `accepted` must set `reads.reader` and call `reads.release()` once the socket closes.
+ */
+export function acceptWithOwnReads(server: net.Server, options: { noDelay: boolean; allowHalfOpen: boolean }, accepted: (socket: net.Socket, reads: SocketReads) => void): boolean {
+  return takeAccepts(server, options.noDelay, (clientHandle) => {
     const reads = new SocketReads();
     // the accepted TCP handle, taken by the constructor as net.Server's own accept passes it
-    const socket = new net.Socket({ handle: clientHandle as net.BoundSocket, allowHalfOpen: options.allowHalfOpen, readable: true, writable: true, onread: reads.onread });
+    const socket = new net.Socket({ handle: clientHandle as unknown as net.BoundSocket, allowHalfOpen: options.allowHalfOpen, readable: true, writable: true, onread: reads.onread });
     // net.Server's own bookkeeping, which Socket#destroy undoes: server.close() waits for the
     // connection, getConnections() counts it
     (server as unknown as { _connections: number })._connections++;
@@ -143,6 +154,19 @@ export function acceptWithOwnReads(server: net.Server, options: { noDelay: boole
     owned.server = server;
     owned._server = server;
     accepted(socket, reads);
-  };
-  return true;
+  });
+}
+
+/**
+ * Accepts a server's connections as RawClients (raw-client.ts): half-open, read through
+ * SocketReads, counted by the server as its own are. `accepted` sets `reads.reader` and the
+ * client's owner, which calls `reads.release()` once the client closes. Without the binding
+ * RawClient needs, nothing is taken over (false), as where takeAccepts cannot.
+ */
+export function acceptRawClients(server: net.Server, noDelay: boolean, accepted: (client: RawClient, reads: SocketReads) => void): boolean {
+  if (!RAW_CLIENTS) return false;
+  return takeAccepts(server, noDelay, (clientHandle) => {
+    const reads = new SocketReads();
+    accepted(new RawClient(clientHandle, reads, server), reads);
+  });
 }
