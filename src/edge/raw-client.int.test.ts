@@ -44,6 +44,7 @@ async function rawServer(): Promise<{ server: net.Server; port: number; accepted
       },
     };
     accepted.push(entry);
+    cleanup.push(() => client.destroy());
   });
   expect(taken).toBe(true);
   return { server, port: (server.address() as net.AddressInfo).port, accepted };

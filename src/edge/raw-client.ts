@@ -1,8 +1,8 @@
 // A client connection of the HTTP listener driven through its libuv handle, without a net.Socket.
 // `Connection: close` traffic makes and tears down one connection per request, and a net.Socket
 // is most of that cost in user time: the Duplex and its two stream states, its listeners, the
-// destroy and close ticks. Measured on the bench machine with a bare close-mode proxy, ~5 µs of
-// CPU per connection against ~12 µs for the rest of the proxy's user time (docs/edge.md).
+// destroy and close ticks. Measured on the bench machine with a bare close-mode proxy: 17–23 µs
+// of user CPU per connection with a net.Socket, 12–13 µs without (docs/edge.md).
 //
 // The edge needs little of a socket: reads into a buffer of its own (SocketReads), writes
 // (DirectWrites, which this serves as it serves a net.Socket), pause and resume, a half-close from
@@ -11,6 +11,7 @@
 // with a ShutdownWrap, close. Node's internals, as in direct-writes.ts: where the binding is
 // missing, connections are made as net.Sockets (socket-reads.ts).
 import type net from 'node:net';
+import { DIRECT_WRITES } from './direct-writes.js';
 import type { SocketReads } from './socket-reads.js';
 
 /** Node's TCP handle as its own methods show it (src/stream_base.cc, src/tcp_wrap.cc). */
@@ -53,8 +54,8 @@ function loadBinding(): Binding | undefined {
 
 const binding = loadBinding();
 
-/** Whether raw client connections are available in this Node. */
-export const RAW_CLIENTS = binding !== undefined;
+/** Whether raw client connections are available in this Node: they write only through DirectWrites' direct path. */
+export const RAW_CLIENTS = binding !== undefined && DIRECT_WRITES;
 
 /** libuv's UV_EOF */
 const EOF = -4095;
@@ -163,16 +164,20 @@ export class RawClient {
   resume(): this {
     if (!this.reading && !this.readEnded && !this.destroyed) {
       this.reading = true;
-      this._handle.readStart();
+      // as net.Socket's tryReadStart: a handle that cannot read is done
+      if (this._handle.readStart() !== 0) this.destroy();
     }
     return this;
   }
 
   /**
-   * Only reached once the client is no longer writable (DirectWrites writes to the handle while
-   * it is): bytes after the end are dropped, as net.Socket drops them with an error nobody reads.
+   * DirectWrites writes to the handle while the client is writable, so this is reached only after
+   * destroySoon or destroy: those bytes are dropped (nothing in the edge writes after either).
+   * Reached while writable, the stream path is being asked for, which a raw client does not have:
+   * closing says so at once rather than letting the client wait for an answer that went nowhere.
    */
   write(_bytes: Uint8Array, _callback?: (error?: Error | null) => void): boolean {
+    if (!this.ended) this.destroy();
     return true;
   }
 

@@ -167,6 +167,13 @@ export function acceptRawClients(server: net.Server, noDelay: boolean, accepted:
   if (!RAW_CLIENTS) return false;
   return takeAccepts(server, noDelay, (clientHandle) => {
     const reads = new SocketReads();
-    accepted(new RawClient(clientHandle, reads, server), reads);
+    const client = new RawClient(clientHandle, reads, server);
+    try {
+      accepted(client, reads);
+    } catch (error) {
+      // counted and reading, with no owner to ever close it
+      client.destroy();
+      throw error;
+    }
   });
 }
