@@ -69,6 +69,9 @@ function headWith(raw: Buffer, tail: Buffer, cutFrom = -1, cutTo = -1): Buffer {
   return bytes;
 }
 
+/** How long an upgraded connection (a WebSocket) may carry nothing either way, by default: HAProxy's suggested `timeout tunnel`. */
+export const DEFAULT_TUNNEL_MS = 3_600_000;
+
 /** The instance a connection is using now, and how that use is counted. */
 interface Pin {
   readonly service: ServiceInstances;
@@ -652,7 +655,10 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
       return;
     }
     const quiet = now - this.lastActive;
-    if (this.outstanding.length > 0 && this.pin !== undefined) {
+    if (this.pin?.response.tunneled === true) {
+      // a WebSocket may stay quiet far longer than a request or a keep-alive connection
+      if (quiet >= (this.context.timeouts.tunnelMs ?? DEFAULT_TUNNEL_MS)) this.client.destroy();
+    } else if (this.outstanding.length > 0 && this.pin !== undefined) {
       if (quiet >= requestMs) this.abandon(gatewayTimeout(this.pin.service.service, requestMs));
     } else if (!this.busy && quiet >= idleMs) this.client.destroy();
   }

@@ -357,6 +357,34 @@ describe('timeouts', () => {
     expect((JSON.parse(next.body) as EchoAnswer).url).toBe('/next');
   });
 
+  it('keeps a quiet WebSocket open past the request and idle timeouts, and closes one quiet past the tunnel timeout', async () => {
+    const handshake = 'GET /ws HTTP/1.1\r\nHost: web.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
+    const quietThenPing = (port: number) =>
+      new Promise<string>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1');
+        let seen = '';
+        socket.on('data', (chunk: Buffer) => {
+          seen += chunk.toString('latin1');
+          // silent both ways for 2.5 s (two sweeps past the 200 ms timeouts), then a ping
+          if (seen.endsWith('\r\n\r\n')) setTimeout(() => socket.write('ping'), 2_500);
+          if (seen.endsWith('ping')) socket.destroy();
+        });
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(seen));
+        socket.write(handshake);
+      });
+    const kept = await quietThenPing(edge.port);
+    expect(kept).toMatch(/^HTTP\/1.1 101 [^]*ping$/);
+    const short = await startEdge({ listen: { host: '127.0.0.1', port: 0 }, source: new MemoryRouteSource({ version: 1, routes: [{ host: 'web.test', service: 'web', instances: entries(instances.slice(0, 1)) }] }), seed: SEED, timeouts: { tunnelMs: 300 }, log: () => {} });
+    try {
+      const cut = await quietThenPing(short.port);
+      expect(cut).toMatch(/^HTTP\/1.1 101 /);
+      expect(cut).not.toContain('ping');
+    } finally {
+      await short.close();
+    }
+  });
+
   it('closes a client connection left idle between requests', async () => {
     const closed = await new Promise<boolean>((resolve, reject) => {
       const socket = net.connect(edge.port, '127.0.0.1');

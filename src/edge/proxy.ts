@@ -22,6 +22,8 @@ export interface ProxyTimeouts {
    * host drops packets would hold each request until the kernel gives up (about 2 minutes).
    */
   readonly connectMs?: number;
+  /** how long an upgraded connection (a WebSocket) may carry nothing either way (default DEFAULT_TUNNEL_MS in connection-proxy.ts, 1 h) */
+  readonly tunnelMs?: number;
 }
 
 export interface ProxyContext {
