@@ -164,6 +164,17 @@ describe('berth edge', () => {
     expect(controlPlane.polls).toEqual([]);
   });
 
+  it('names a timeout flag that is no duration, zero or too long, before listening', async () => {
+    const listen = await freePort();
+    const run = (...args: string[]) => edge('--listen', `127.0.0.1:${listen}`, ...args);
+    expectCleanFailure(await run('--request-timeout', '30'), '--request-timeout: "30" is not a duration; write a number with a unit (ms, s, m, h, d), e.g. 30s, 5m or 1h30m');
+    expectCleanFailure(await run('--idle-timeout', '0s'), '--idle-timeout 0s: must be above 0; write e.g. 30s');
+    expectCleanFailure(await run('--tunnel-timeout', '30d'), '--tunnel-timeout 30d: at most 24d; write a shorter duration');
+    expectCleanFailure(await run('--connect-timeout', 'soon'), '--connect-timeout: "soon" is not a duration; write a number with a unit (ms, s, m, h, d), e.g. 30s, 5m or 1h30m');
+    expect(await canListen(listen)).toBe(true);
+    expect(controlPlane.polls).toEqual([]);
+  });
+
   it('explains a port this user may not listen on (EACCES; a test run as root cannot provoke it)', () => {
     const denied = (port: number) =>
       new EdgeListenError('listen', { host: '0.0.0.0', port }, Object.assign(new Error(`listen EACCES: permission denied 0.0.0.0:${port}`), { code: 'EACCES' }));

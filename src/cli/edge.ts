@@ -8,6 +8,7 @@ import { EdgeListenError, parseListen, startEdge } from '../edge/edge.js';
 import { PollRouteSource } from '../edge/poll-route-source.js';
 import { ROUTE_TABLE_FILE } from '../edge/route-table-file.js';
 import { TrustedProxies } from '../edge/trusted-proxies.js';
+import { timerFlag } from './duration-flag.js';
 import type { CommandModule } from './main.js';
 
 /** Where the last route table is kept without --data: where `berth up` keeps its edge's (`<data>/edge`). */
@@ -21,6 +22,10 @@ interface Options {
   metricsListen?: string;
   id?: string;
   trustProxy?: string;
+  requestTimeout: string;
+  idleTimeout: string;
+  connectTimeout: string;
+  tunnelTimeout: string;
 }
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -129,6 +134,12 @@ async function edge(options: Options): Promise<void> {
   const listen = listenAddress('--listen', options.listen);
   const metricsListen = options.metricsListen === undefined ? undefined : listenAddress('--metrics-listen', options.metricsListen);
   const trusted = trustedProxies('--trust-proxy', options.trustProxy);
+  const timeouts = {
+    requestMs: timerFlag('--request-timeout', options.requestTimeout),
+    idleMs: timerFlag('--idle-timeout', options.idleTimeout),
+    connectMs: timerFlag('--connect-timeout', options.connectTimeout),
+    tunnelMs: timerFlag('--tunnel-timeout', options.tunnelTimeout),
+  };
   await prepareDataDir(options.data);
   const log = (line: string) => process.stderr.write(`berth edge: ${line}\n`);
   const link = new HttpControlPlane(controlPlane, token);
@@ -140,6 +151,7 @@ async function edge(options: Options): Promise<void> {
     link,
     ...(options.id === undefined ? {} : { edgeId: options.id }),
     ...(trusted === undefined ? {} : { trustedProxies: trusted.entries }),
+    timeouts,
     log,
   }).catch((error: unknown) => {
     if (!(error instanceof EdgeListenError)) throw error;
@@ -177,5 +189,9 @@ export const edgeCommand: CommandModule = (program: Command) => {
       'addresses and CIDR ranges of the proxies in front (TLS, a load balancer), e.g. 10.0.0.0/8,127.0.0.1: their X-Forwarded-Proto and -Host are kept; everyone else\'s are replaced',
       addToList,
     )
+    .option('--request-timeout <duration>', 'how long an instance may stay silent on a request before the client gets 504', '60s')
+    .option('--idle-timeout <duration>', 'how long a client connection may stay idle between requests', '60s')
+    .option('--connect-timeout <duration>', 'how long a connection to an instance may take to open before the request tries another instance', '5s')
+    .option('--tunnel-timeout <duration>', 'how long a WebSocket (any upgraded connection) may carry nothing either way', '1h')
     .action(edge);
 };

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import type { HostSummary } from '../api/protocol/host-protocol.js';
 import type { BerthClient } from '../client/berth-client.js';
 import { ValidationError } from '../core/errors.js';
-import { formatCpus, formatDuration, humanSize, parseDuration } from '../core/quantity.js';
+import { formatCpus, formatDuration, humanSize } from '../core/quantity.js';
+import { durationFlag } from './duration-flag.js';
 import { connect, withConnectOptions, type ConnectOptions } from './connect.js';
 import type { CommandModule } from './main.js';
 import { formatAge, formatTable } from './table.js';
@@ -43,12 +44,6 @@ export function formatHosts(hosts: readonly HostSummary[], now = Date.now()): st
 const print = (options: Options, host: HostSummary, text: string): void => {
   process.stdout.write(options.json ? `${JSON.stringify(host, null, 2)}\n` : `${text}\n`);
 };
-
-function duration(flag: string, value: string): number {
-  const parsed = parseDuration(value);
-  if (!parsed.ok) throw new ValidationError(`${flag}: ${parsed.error}`);
-  return parsed.value;
-}
 
 /** Polls the host until its drain ends, printing each change of what is left. */
 async function followDrain(client: BerthClient, host: HostSummary, say: (line: string) => void): Promise<HostSummary> {
@@ -97,7 +92,7 @@ export const hostsCommand: CommandModule = (program: Command) => {
       .option('--detach', 'return once the drain is recorded')
       .option('--json', 'print JSON'),
   ).action(async (ref: string, options: DrainOptions) => {
-    const deadline = duration('--deadline', options.deadline);
+    const deadline = durationFlag('--deadline', options.deadline);
     const maxParallel = Number(options.maxParallel);
     if (!Number.isSafeInteger(maxParallel) || maxParallel < 1) throw new ValidationError(`--max-parallel: ${JSON.stringify(options.maxParallel)} is not a whole number of 1 or more; write e.g. --max-parallel 2`);
     const client = await connect(options);
@@ -131,7 +126,7 @@ export const hostsCommand: CommandModule = (program: Command) => {
       .option('--name <name>', 'what the token is for')
       .option('--json', 'print JSON'),
   ).action(async (options: Options & { ttl: string; name?: string }) => {
-    duration('--ttl', options.ttl);
+    durationFlag('--ttl', options.ttl);
     const client = await connect(options);
     const token = await client.createJoinToken({ ttl: options.ttl, ...(options.name === undefined ? {} : { name: options.name }) });
     if (options.json) {
