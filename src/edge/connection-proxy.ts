@@ -72,6 +72,10 @@ function headWith(raw: Buffer, tail: Buffer, cutFrom = -1, cutTo = -1): Buffer {
 /** How long an upgraded connection (a WebSocket) may carry nothing either way, by default: HAProxy's suggested `timeout tunnel`. */
 export const DEFAULT_TUNNEL_MS = 3_600_000;
 
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+/** 'GET' first: nearly every request, and compared without a lookup */
+const idempotent = (method: string): boolean => method === 'GET' || IDEMPOTENT.has(method);
+
 /** The instance a connection is using now, and how that use is counted. */
 interface Pin {
   readonly service: ServiceInstances;
@@ -326,7 +330,9 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     if (!counted) pin.service.begin(pin.instance, now);
     pin.response.expectResponseTo(head.method);
     // a copy: the head is in the client socket's read buffer, which the next read overwrites
-    if (pin.upstream.reused && this.outstanding.length === 1 && !head.hasBody) this.replay = Buffer.from(head.raw);
+    // only an idempotent request (RFC 9110 §9.2.2) is sent twice: the instance may have acted on
+    // another before closing, as nginx's proxy_next_upstream assumes too
+    if (pin.upstream.reused && this.outstanding.length === 1 && !head.hasBody && idempotent(head.method)) this.replay = Buffer.from(head.raw);
     let raw = head.raw;
     if (this.setCookie !== undefined) {
       this.rewrite = { extra: `Set-Cookie: ${this.setCookie}\r\n`, close: false };
@@ -433,6 +439,9 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     const pin = this.pin!;
     const now = performance.now();
     pin.service.end(pin.instance, this.status, (now - started) / 1000, now);
+    // the next request on this connection may meet the instance's keep-alive timeout, pinned
+    // (per-connection) as much as pooled: it keeps a copy to send again (send())
+    pin.upstream.reused = true;
     if (this.outstanding.length === 0) this.answered = true;
   }
 

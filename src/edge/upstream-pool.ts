@@ -34,7 +34,10 @@ export class UpstreamConnection implements ChunkReader, WritesOwner {
   connected = false;
   /** when the connection was asked for (performance.now()), for the connect timeout */
   readonly openedAt = performance.now();
-  /** borrowed from the pool, so possibly closed by the instance a moment ago */
+  /**
+   * it has carried an exchange (borrowed from the pool, or pinned to a client whose next request
+   * it now carries), so the instance may have closed it a moment ago, as its keep-alive runs out
+   */
   reused = false;
   closed = false;
   /** the pool's sweep count when the connection went idle */
