@@ -1,6 +1,7 @@
 // `berth up`'s flags as its user meets them: a wrong one is one line and exit 1, before anything starts.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -26,5 +27,19 @@ describe('berth up', () => {
       expect(run.stderr).toBe(`berth: --edge-trust-proxy ${message}\n`);
     }
     expect(existsSync(data)).toBe(false);
+  });
+
+  it('names --edge-listen when its port is in use: one line, exit 1, no stack trace', async () => {
+    const held = net.createServer();
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+    const port = (held.address() as net.AddressInfo).port;
+    try {
+      const run = await runBerth('up', '--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--edge-listen', `127.0.0.1:${port}`);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`berth: --edge-listen 127.0.0.1:${port}: the port is in use; stop what holds it or pick another port\n`);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      held.close();
+    }
   });
 });

@@ -13,12 +13,12 @@ import { startControlPlane, type ControlPlane } from '../api/control-plane.js';
 import { parseListenAddress } from '../api/listen-address.js';
 import { BerthClient } from '../client/berth-client.js';
 import { HttpControlPlane } from '../edge/control-plane-link.js';
-import { startEdge, type RunningEdge } from '../edge/edge.js';
+import { EdgeListenError, startEdge, type RunningEdge } from '../edge/edge.js';
 import { PollRouteSource } from '../edge/poll-route-source.js';
 import { occupiesHost } from '../reconcile/observed-state.js';
 import { openEventStore } from '../store/open-store.js';
 import { deployFailed, deployFile, formatRolloutSummary, type DeployedService } from './deploy.js';
-import { addToList, trustedProxies } from './edge.js';
+import { addToList, listenFailure, trustedProxies } from './edge.js';
 import type { CommandModule } from './main.js';
 import { untilSignal } from './until-signal.js';
 
@@ -112,6 +112,9 @@ async function up(options: UpOptions): Promise<void> {
       edgeId: `up@${hostname()}`,
       ...(trusted === undefined ? {} : { trustedProxies: trusted.entries }),
       log: edgeLog,
+    }).catch((error: unknown) => {
+      // a port in use and the like: one line naming the flag, as `berth edge` says it
+      throw error instanceof EdgeListenError ? listenFailure('--edge-listen', options.edgeListen, error) : error;
     });
     stops.push(() => edge.close());
     const edgeHost = edgeListen.host === '0.0.0.0' || edgeListen.host === '::' ? '127.0.0.1' : edgeListen.host;
