@@ -42,21 +42,25 @@ interface WritableHandle {
   writeBuffer(request: WriteRequest, bytes: Uint8Array): number;
 }
 
-function loadBinding(): StreamWrapBinding | undefined {
+/**
+ * Node's stream_wrap binding, as far as it is there: what each user needs of it (here, and
+ * raw-client.ts) is checked by that user. Undefined where it cannot be had.
+ */
+export const streamWrap: Readonly<Record<string, unknown>> | undefined = (() => {
   // under --throw-deprecation with --pending-deprecation the warning would end the process
   if (process.throwDeprecation) return undefined;
   try {
-    const binding = (process as unknown as { binding(name: string): Partial<StreamWrapBinding> }).binding('stream_wrap');
-    if (typeof binding.WriteWrap === 'function' && binding.streamBaseState instanceof Int32Array && typeof binding.kLastWriteWasAsync === 'number') {
-      return binding as StreamWrapBinding;
-    }
+    return (process as unknown as { binding(name: string): Record<string, unknown> }).binding('stream_wrap');
   } catch {
-    // a Node without the binding: the stream path
+    // a Node without the binding
+    return undefined;
   }
-  return undefined;
-}
+})();
 
-const binding = loadBinding();
+const binding: StreamWrapBinding | undefined =
+  typeof streamWrap?.WriteWrap === 'function' && streamWrap.streamBaseState instanceof Int32Array && typeof streamWrap.kLastWriteWasAsync === 'number'
+    ? (streamWrap as unknown as StreamWrapBinding)
+    : undefined;
 
 /**
  * A request object no write is bound to, for the next direct write on any socket: a write the

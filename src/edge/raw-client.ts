@@ -11,7 +11,7 @@
 // with a ShutdownWrap, close. Node's internals, as in direct-writes.ts: where the binding is
 // missing, connections are made as net.Sockets (socket-reads.ts).
 import type net from 'node:net';
-import { DIRECT_WRITES } from './direct-writes.js';
+import { DIRECT_WRITES, streamWrap } from './direct-writes.js';
 import type { SocketReads } from './socket-reads.js';
 
 /** Node's TCP handle as its own methods show it (src/stream_base.cc, src/tcp_wrap.cc). */
@@ -41,18 +41,10 @@ interface Binding {
   kReadBytesOrError: number;
 }
 
-function loadBinding(): Binding | undefined {
-  if (process.throwDeprecation) return undefined;
-  try {
-    const binding = (process as unknown as { binding(name: string): Partial<Binding> }).binding('stream_wrap');
-    if (typeof binding.ShutdownWrap === 'function' && binding.streamBaseState instanceof Int32Array && typeof binding.kReadBytesOrError === 'number') return binding as Binding;
-  } catch {
-    // a Node without the binding: net.Sockets
-  }
-  return undefined;
-}
-
-const binding = loadBinding();
+const binding: Binding | undefined =
+  typeof streamWrap?.ShutdownWrap === 'function' && streamWrap.streamBaseState instanceof Int32Array && typeof streamWrap.kReadBytesOrError === 'number'
+    ? (streamWrap as unknown as Binding)
+    : undefined;
 
 /** Whether raw client connections are available in this Node: they write only through DirectWrites' direct path. */
 export const RAW_CLIENTS = binding !== undefined && DIRECT_WRITES;
