@@ -5,7 +5,7 @@ import type { InstanceLoad, ServiceLoad } from '../edge/metrics-report.js';
 import { startTestControlPlane, type TestControlPlane } from './control-plane.fixture.js';
 import { startFakeAgent, type FakeAgent } from './fake-agent.fixture.js';
 
-const instance = (id: string, leaving: boolean, drained: boolean): InstanceLoad => ({ id, inFlight: drained ? 0 : 1, connections: 0, requests: 0, errors: 0, ready: true, leaving, drained });
+const instance = (id: string, leaving: boolean, drained: boolean): InstanceLoad => ({ id, inFlight: drained ? 0 : 1, connections: 0, requests: 0, errors: 0, latencyMs: null, ready: true, leaving, drained });
 
 const service = (instances: InstanceLoad[]): ServiceLoad => ({
   service: 'web',
