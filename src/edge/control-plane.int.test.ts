@@ -116,6 +116,11 @@ describe(`edge with a control plane (seed ${SEED})`, () => {
     expect(web.statuses['2xx']).toBe(web.requests);
     expect(web.latencyMs?.p99).toBeGreaterThan(0);
     expect(web.instances.map((i) => i.id).sort()).toEqual(['web-1', 'web-2']);
+    // each instance's own latency, for the requests it answered in the interval
+    for (const instance of web.instances) {
+      if (instance.requests > 0) expect(instance.latencyMs?.p99).toBeGreaterThan(0);
+      else expect(instance.latencyMs).toBeNull();
+    }
 
     const text = await new Promise<string>((resolve, reject) => {
       const socket = net.connect(running.metricsPort!, '127.0.0.1');
@@ -126,7 +131,11 @@ describe(`edge with a control plane (seed ${SEED})`, () => {
       socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     });
     expect(text).toMatch(/berth_edge_requests_total\{service="web",instance="web-\d",code="2xx"\} \d+/);
-    expect(text).toContain('berth_edge_request_duration_seconds_bucket{service="web",le="+Inf"} 20');
+    // one histogram per instance; together they hold every request
+    const perInstance = [...text.matchAll(/berth_edge_request_duration_seconds_count\{service="web",instance="(web-\d)"\} (\d+)/g)];
+    expect(perInstance.map((m) => m[1]).sort()).toEqual(['web-1', 'web-2']);
+    expect(perInstance.reduce((sum, m) => sum + Number(m[2]), 0)).toBe(20);
+    expect(text).toMatch(/berth_edge_request_duration_seconds_bucket\{service="web",instance="web-1",le="\+Inf"\} \d+/);
     expect(text).toContain('berth_edge_route_table_version 20');
   });
 

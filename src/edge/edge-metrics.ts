@@ -3,7 +3,7 @@
 // on services and instances; nothing here runs per request.
 import client from 'prom-client';
 import { LATENCY_BOUNDS, type LatencyHistogram } from './latency-histogram.js';
-import type { EdgeMetricsReport, InstanceLoad, ServiceLoad, StatusClass } from './metrics-report.js';
+import type { EdgeMetricsReport, InstanceLoad, LatencyQuantiles, ServiceLoad, StatusClass } from './metrics-report.js';
 import type { RoutedInstance } from './routed-instance.js';
 import type { Routing } from './routing.js';
 import type { ServiceInstances } from './service-instances.js';
@@ -14,6 +14,7 @@ interface InstanceMark {
   requests: number;
   statuses: number[];
   failures: number;
+  latency: LatencyHistogram;
 }
 
 interface ServiceMark {
@@ -23,6 +24,16 @@ interface ServiceMark {
 }
 
 const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** What was observed since the mark (all of it without one), as quantiles; null when nothing was. */
+function quantilesSince(latency: LatencyHistogram, mark: LatencyHistogram | undefined): LatencyQuantiles | null {
+  const interval = mark === undefined ? latency : latency.since(mark);
+  if (interval.count === 0) return null;
+  const p = (q: number): number => round((interval.quantile(q) ?? 0) * 1000);
+  return { p50: p(0.5), p90: p(0.9), p99: p(0.99) };
+}
+
+const prometheusLabel = (value: string): string => value.replace(/["\\\n]/g, '_');
 
 export class EdgeMetrics {
   readonly registry = new client.Registry();
@@ -50,19 +61,20 @@ export class EdgeMetrics {
 
   private serviceLoad(service: ServiceInstances, intervalMs: number, now: number): ServiceLoad {
     const mark = this.serviceMarks.get(service);
-    const latency = mark === undefined ? service.latency.copy() : service.latency.since(mark.latency);
+    const latencyMs = quantilesSince(service.latency, mark?.latency);
     const rejected = service.rejected - (mark?.rejected ?? 0);
     const retries = service.retries - (mark?.retries ?? 0);
     this.serviceMarks.set(service, { latency: service.latency.copy(), rejected: service.rejected, retries: service.retries });
     const statuses = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
     let requests = 0;
     const instances = service.all().map((instance): InstanceLoad => {
-      const before = this.instanceMarks.get(instance) ?? { requests: 0, statuses: [0, 0, 0, 0, 0], failures: 0 };
-      const counted = instance.requests - before.requests;
+      const before = this.instanceMarks.get(instance);
+      const counted = instance.requests - (before?.requests ?? 0);
       requests += counted;
-      CLASSES.forEach((c, i) => (statuses[c] += instance.statuses[i]! - before.statuses[i]!));
-      const errors = instance.statuses[4]! - before.statuses[4]! + (instance.failures - before.failures);
-      this.instanceMarks.set(instance, { requests: instance.requests, statuses: [...instance.statuses], failures: instance.failures });
+      CLASSES.forEach((c, i) => (statuses[c] += instance.statuses[i]! - (before?.statuses[i] ?? 0)));
+      const errors = instance.statuses[4]! - (before?.statuses[4] ?? 0) + (instance.failures - (before?.failures ?? 0));
+      const instanceLatency = quantilesSince(instance.latency, before?.latency);
+      this.instanceMarks.set(instance, { requests: instance.requests, statuses: [...instance.statuses], failures: instance.failures, latency: instance.latency.copy() });
       const ejected = instance.outlier.ejectedUntil > now;
       return {
         id: instance.id,
@@ -70,13 +82,13 @@ export class EdgeMetrics {
         connections: instance.connections,
         requests: counted,
         errors,
+        latencyMs: instanceLatency,
         ready: instance.ready,
         leaving: instance.leaving,
         drained: instance.drained,
         ...(ejected ? { ejectedUntil: new Date(instance.outlier.ejectedUntil).toISOString() } : {}),
       };
     });
-    const p = (q: number): number => round((latency.quantile(q) ?? 0) * 1000);
     return {
       service: service.service,
       kind: service.config.mode === 'tcp' ? 'tcp' : 'http',
@@ -86,7 +98,7 @@ export class EdgeMetrics {
       requests,
       rps: round((requests * 1000) / intervalMs),
       statuses,
-      latencyMs: latency.count === 0 ? null : { p50: p(0.5), p90: p(0.9), p99: p(0.99) },
+      latencyMs,
       connections: service.connections,
       queued: service.queued,
       rejected,
@@ -183,20 +195,23 @@ export class EdgeMetrics {
 
   /**
    * The histograms are written here rather than by prom-client: its observe() hashes label
-   * values on every call, which the per-connection fast path cannot afford per request.
+   * values on every call, which the per-connection fast path cannot afford per request. One
+   * series per instance, as berth_edge_requests_total; `sum by (service, le)` gives a service's.
    */
   private latencyText(): string {
     const name = 'berth_edge_request_duration_seconds';
-    const lines = [`# HELP ${name} Time from a request's head to the end of its answer.`, `# TYPE ${name} histogram`];
+    const lines = [`# HELP ${name} Time from a request's head to the end of its answer, by service and instance.`, `# TYPE ${name} histogram`];
     for (const service of this.routing.allServices()) {
-      const h = service.latency;
-      const label = `service="${service.service.replace(/["\\\n]/g, '_')}"`;
-      let cumulative = 0;
-      LATENCY_BOUNDS.forEach((bound, i) => {
-        cumulative += h.counts[i]!;
-        lines.push(`${name}_bucket{${label},le="${bound}"} ${cumulative}`);
-      });
-      lines.push(`${name}_bucket{${label},le="+Inf"} ${h.count}`, `${name}_sum{${label}} ${h.sum}`, `${name}_count{${label}} ${h.count}`);
+      for (const instance of service.all()) {
+        const h = instance.latency;
+        const labels = `service="${prometheusLabel(service.service)}",instance="${prometheusLabel(instance.id)}"`;
+        let cumulative = 0;
+        LATENCY_BOUNDS.forEach((bound, i) => {
+          cumulative += h.counts[i]!;
+          lines.push(`${name}_bucket{${labels},le="${bound}"} ${cumulative}`);
+        });
+        lines.push(`${name}_bucket{${labels},le="+Inf"} ${h.count}`, `${name}_sum{${labels}} ${h.sum}`, `${name}_count{${labels}} ${h.count}`);
+      }
     }
     return `${lines.join('\n')}\n`;
   }

@@ -11,10 +11,15 @@ export class LatencyHistogram {
   count = 0;
   sum = 0;
 
-  observe(seconds: number): void {
+  /** The bucket `seconds` falls in: found once per request, then added to each histogram it counts in. */
+  static bucket(seconds: number): number {
     let i = 0;
     while (i < LATENCY_BOUNDS.length && seconds > LATENCY_BOUNDS[i]!) i++;
-    this.counts[i]!++;
+    return i;
+  }
+
+  observe(seconds: number, bucket = LatencyHistogram.bucket(seconds)): void {
+    this.counts[bucket]!++;
     this.count++;
     this.sum += seconds;
   }

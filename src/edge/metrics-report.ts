@@ -6,6 +6,13 @@ import type { RoutingMode } from './route-table.js';
 
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
 
+/** Latency quantiles in milliseconds over the interval, interpolated within the histogram's buckets. */
+export interface LatencyQuantiles {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+}
+
 export interface InstanceLoad {
   readonly id: string;
   /** requests sent to it and not yet answered (TCP routes: open connections), now */
@@ -16,6 +23,8 @@ export interface InstanceLoad {
   readonly requests: number;
   /** 5xx answers plus failed connections in the interval */
   readonly errors: number;
+  /** of the requests it answered in the interval; null without any */
+  readonly latencyMs: LatencyQuantiles | null;
   readonly ready: boolean;
   /** draining or gone from the table, still finishing work */
   readonly leaving: boolean;
@@ -37,7 +46,7 @@ export interface ServiceLoad {
   readonly rps: number;
   readonly statuses: Readonly<Record<StatusClass, number>>;
   /** over the interval; null without requests */
-  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number } | null;
+  readonly latencyMs: LatencyQuantiles | null;
   readonly connections: number;
   /** waiting for a hard limit or the activator, now */
   readonly queued: number;

@@ -1,5 +1,6 @@
 // One instance as the edge sees it: where it listens, whether it may take new work, what it is
 // carrying now, and the connections held to it (so they can be let go when it leaves).
+import { LatencyHistogram } from './latency-histogram.js';
 import { freshOutlierState, type OutlierState } from './outlier-detection.js';
 import type { InstanceEntry } from './route-table.js';
 import { Roster } from './roster.js';
@@ -36,6 +37,8 @@ export class RoutedInstance {
   /** connect failures and timeouts, counted apart from what the instance answered */
   failures = 0;
   connectionsTotal = 0;
+  /** answered requests' latency on this instance (the service keeps its own total, which outlives instances) */
+  readonly latency = new LatencyHistogram();
 
   constructor(entry: InstanceEntry) {
     this.id = entry.id;

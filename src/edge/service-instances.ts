@@ -199,7 +199,9 @@ export class ServiceInstances implements CandidateView<RoutedInstance> {
     this.inFlight--;
     if (status > 0) {
       instance.countStatus(status);
-      this.latency.observe(seconds);
+      const bucket = LatencyHistogram.bucket(seconds);
+      this.latency.observe(seconds, bucket);
+      instance.latency.observe(seconds, bucket);
     }
     if (status >= 500) this.failed(instance);
     else if (status > 0) recordSuccess(instance.outlier);
