@@ -18,6 +18,8 @@ describe('berth.schema.json', () => {
     expect(service.required).toEqual(['run']);
     expect(service.additionalProperties).toBe(false);
     expect(service.properties.resources).toMatchObject({ properties: { memory: { default: '256Mi', type: ['string', 'number'] } } });
+    // an editor offers a TCP route only the affinity it can keep
+    expect(service.properties.tcp).toMatchObject({ properties: { affinity: { const: 'ip' }, concurrency: { properties: { type: { const: 'connections' } } } } });
     expect(schema.$defs.HealthProbe).toMatchObject({ required: ['type'], properties: { interval: { default: '10s' } } });
   });
 });

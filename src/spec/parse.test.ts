@@ -85,7 +85,7 @@ describe('parseBerthFile: valid files', () => {
     expect(w?.replicas).toBeUndefined();
     expect(db).toMatchObject({
       ports: [5432],
-      tcp: { port: 15432, idleTimeout: 8 * 3_600_000 },
+      tcp: { port: 15432, idleTimeout: 8 * 3_600_000, balancer: 'round-robin', affinity: { type: 'ip' }, concurrency: { soft: 80, hard: 100 }, queue: { limit: 20, timeout: 5_000 } },
       replicas: 1,
       health: { ready: { type: 'exec', command: 'pg_isready -h 127.0.0.1' }, live: { type: 'tcp', port: 5432 } },
       volumes: [{ name: 'pgdata', mount: '/var/lib/postgresql/data', size: 20 * 2 ** 30 }],
@@ -115,6 +115,25 @@ describe('parseBerthFile: valid files', () => {
     if (!result.ok) return expect.fail(JSON.stringify(result.error));
     expect(result.value.services.web?.http).toEqual({ host: 'a.localhost', path: '/', concurrency: { type: 'requests' } });
     expect(result.value.services.db?.tcp).toEqual({ port: 15432 });
+  });
+
+  it("reads a TCP route's balancer, ip affinity, connection limits and queue, leaving out what limits nothing", () => {
+    const read = (tcp: string) => {
+      const result = parseBerthFile(web(`run: x\ntcp: ${tcp}`));
+      return result.ok ? result.value.services.web?.tcp : result.error;
+    };
+    expect(read('{ port: 5432, balancer: least-outstanding, affinity: ip, concurrency: { hard: 10 }, queue: { timeout: 500ms } }')).toEqual({
+      port: 5432,
+      balancer: 'least-outstanding',
+      affinity: { type: 'ip' },
+      concurrency: { hard: 10 },
+      queue: { timeout: 500 },
+    });
+    // type: connections is what a TCP route counts anyway (accepted for a route copied from http:)
+    expect(read('{ port: 5432, concurrency: { type: connections, soft: 3 } }')).toEqual({ port: 5432, concurrency: { soft: 3 } });
+    // no limit: the same spec as no concurrency at all, so deploy sees nothing changed
+    expect(read('{ port: 5432, concurrency: { type: connections } }')).toEqual({ port: 5432 });
+    expect(read('{ port: 5432, concurrency: {} }')).toEqual({ port: 5432 });
   });
 
   it('reads a routing mode that serves the route, a balancer and half a queue', () => {
@@ -417,6 +436,38 @@ describe('parseBerthFile: every error, at its line and column', () => {
     ]);
     expect(problems(web('run: x\ntcp: { port: 5432, idleTimeout: 60 }'))).toEqual([
       '4:37 services.web.tcp.idleTimeout: "60" is not a duration; write a number with a unit (ms, s, m, h, d), e.g. 30s, 5m or 1h30m',
+    ]);
+  });
+
+  it('refuses cookie and header affinity on a TCP route, naming affinity: ip as the fix', () => {
+    const fix = 'write affinity: ip to keep a client address on one instance, or remove affinity';
+    const cookie = `cookie affinity needs HTTP answers to carry the cookie, and a TCP connection has none; ${fix}`;
+    const header = `header affinity reads an HTTP request header, and a TCP connection has none; ${fix}`;
+    const affinity = (written: string) => problems(web(`run: x\ntcp: { port: 5432, affinity: ${written} }`));
+    expect(affinity('cookie')).toEqual([`4:34 services.web.tcp.affinity: ${cookie}`]);
+    expect(affinity('{ cookie: session }')).toEqual([`4:34 services.web.tcp.affinity: ${cookie}`]);
+    expect(affinity('header')).toEqual([`4:34 services.web.tcp.affinity: ${header}`]);
+    expect(affinity('{ header: X-Tenant }')).toEqual([`4:34 services.web.tcp.affinity: ${header}`]);
+    expect(affinity('sticky')).toEqual([`4:34 services.web.tcp.affinity: "sticky" is not an affinity a TCP route can keep; ${fix}`]);
+    // the parsed form, as the route table shows it
+    expect(affinity('{ type: ip }')).toEqual(['4:34 services.web.tcp.affinity: is written as one word; write affinity: ip']);
+  });
+
+  it("checks a TCP route's balancer, limits and queue, every problem at once", () => {
+    expect(problems(web('run: x\nreplicas: 1.5\ntcp: { port: 5432, balancer: round-robbin, concurrency: { type: requests, soft: 5, hard: 2 }, queue: { limit: -1 } }'))).toEqual([
+      '4:15 services.web.replicas: 1.5 is not a whole number; write e.g. 2',
+      '5:34 services.web.tcp.balancer: "round-robbin" is not one of least-outstanding, round-robin; did you mean round-robin?',
+      '5:69 services.web.tcp.concurrency.type: a TCP route has no requests to count, only open connections; write type: connections, or remove type',
+      '5:85 services.web.tcp.concurrency.soft: soft limit 5 is above the hard limit 2; lower soft or raise hard',
+      '5:115 services.web.tcp.queue.limit: -1 is too small; write a number at least 0',
+    ]);
+    expect(problems(web('run: x\ntcp: { port: 5432, concurrency: { soft: 5 }, queue: { limit: 10 } }'))).toEqual([
+      '4:50 services.web.tcp.queue: holds what waits for concurrency.hard, which is not set; set concurrency.hard, or remove queue',
+    ]);
+    // names other proxies (and http:) use
+    expect(problems(web('run: x\ntcp: { port: 5432, limits: { hard: 3 }, mode: per-connection }'))).toEqual([
+      '4:24 services.web.tcp.limits: unknown field; connection limits are written concurrency: { soft: 50, hard: 100 }',
+      '4:45 services.web.tcp.mode: unknown field; a TCP route picks the instance once per connection, always; remove mode',
     ]);
   });
 

@@ -2,6 +2,7 @@
 // edge listens on). Both forward to the instance's $PORT.
 import { z } from 'zod';
 import { formatDuration } from '../core/quantity.js';
+import { quote } from './issue-message.js';
 import { portNumber } from './probe.js';
 import { duration, MAX_TIMER_MS } from './quantities.js';
 import { isRecord, readFields, reportRules, under } from './rule.js';
@@ -73,11 +74,28 @@ export interface HttpRoute {
   readonly queue?: RouteQueue;
 }
 
+/** A TCP route's limits: they always count the instance's open connections. */
+export interface ConnectionLimits {
+  /** above this many open connections the edge prefers other instances */
+  readonly soft?: number;
+  /** never exceeded: a new connection is held, unread, in the route's queue, then closed */
+  readonly hard?: number;
+}
+
+// like HttpRoute's, the optional fields are absent when berth.yaml leaves them out
 export interface TcpRoute {
   /** the port the edge listens on */
   readonly port: number;
   /** ms a connection may carry no bytes either way before the edge closes it; absent: DEFAULT_TCP_IDLE_MS */
   readonly idleTimeout?: number;
+  /** absent: least-outstanding (fewest open connections of two random instances) */
+  readonly balancer?: BalancerName;
+  /** a connection has no cookie or header to stick by, only its client address */
+  readonly affinity?: Extract<Affinity, { type: 'ip' }>;
+  /** absent: no limits */
+  readonly concurrency?: ConnectionLimits;
+  /** absent: DEFAULT_QUEUE; only with concurrency.hard */
+  readonly queue?: RouteQueue;
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -123,10 +141,15 @@ const affinity = z
     return z.NEVER;
   });
 
-const concurrencyFields = {
-  type: z.enum(['requests', 'connections']).default('requests'),
+// soft and hard read, and relate, the same on both kinds of route; only what they count differs
+const limitFields = {
   soft: z.int().min(1).optional(),
   hard: z.int().min(1).optional(),
+};
+
+const concurrencyFields = {
+  type: z.enum(['requests', 'connections']).default('requests'),
+  ...limitFields,
 };
 
 /** The rule between the limits, over whichever of them parsed (see rule.ts). */
@@ -174,17 +197,34 @@ export function modeConflict(mode: RoutingMode, route: ModeFeatures): string | u
 }
 
 const queue = strictObject({
-  limit: z.int().min(0).optional().meta({ description: `at most this many wait (0: answer 503 at once); default ${DEFAULT_QUEUE.limit}` }),
+  limit: z.int().min(0).optional().meta({ description: `at most this many wait (0: turn them away at once); default ${DEFAULT_QUEUE.limit}` }),
   timeout: duration({ positive: true, max: MAX_TIMER_MS })
     .optional()
-    .meta({ description: `how long one may wait before its 503; default ${formatDuration(DEFAULT_QUEUE.timeoutMs)}` }),
+    .meta({ description: `how long one may wait before it is turned away (HTTP: 503, TCP: closed); default ${formatDuration(DEFAULT_QUEUE.timeoutMs)}` }),
 });
+
+/** A queue holds what waits for the hard limit, so it means nothing without one. */
+function queueChecks(queue: unknown, hard: unknown): SpecIssue[] {
+  if (queue === undefined || hard !== undefined) return [];
+  return [{ path: ['queue'], message: 'holds what waits for concurrency.hard, which is not set; set concurrency.hard, or remove queue', atKey: true }];
+}
+
+const balancer = z.enum(BALANCERS);
+
+/** The limits as written, without the ones left out. */
+function limitsOf(limits: ConnectionLimits): ConnectionLimits {
+  return { ...(limits.soft === undefined ? {} : { soft: limits.soft }), ...(limits.hard === undefined ? {} : { hard: limits.hard }) };
+}
+
+function queueOf(queue: RouteQueue): RouteQueue {
+  return { ...(queue.limit === undefined ? {} : { limit: queue.limit }), ...(queue.timeout === undefined ? {} : { timeout: queue.timeout }) };
+}
 
 const httpRouteFields = {
   host,
   path: pathPrefix.default('/'),
   mode: z.enum(ROUTING_MODES).optional().meta({ description: 'per-request or per-connection; default: the one that keeps affinity and limits correct' }),
-  balancer: z.enum(BALANCERS).optional().meta({ description: 'how an instance is picked without affinity; default least-outstanding' }),
+  balancer: balancer.optional().meta({ description: 'how an instance is picked without affinity; default least-outstanding' }),
   affinity: affinity.optional(),
   concurrency: concurrency.prefault({}),
   queue: queue.optional().meta({ description: 'requests (or connections) waiting while every instance is at concurrency.hard' }),
@@ -207,9 +247,7 @@ function httpRouteChecks({ mode, affinity, concurrency, queue }: HttpRouteFields
     const other = mode === 'per-request' ? 'per-connection' : 'per-request';
     if (conflict !== undefined) issues.push({ path: ['mode'], message: `${conflict}; write mode: ${other}, or remove mode and the edge picks ${other}` });
   }
-  if (queue !== undefined && concurrency.hard === undefined) {
-    issues.push({ path: ['queue'], message: 'holds what waits for concurrency.hard, which is not set; set concurrency.hard, or remove queue', atKey: true });
-  }
+  issues.push(...queueChecks(queue, concurrency.hard));
   return issues;
 }
 
@@ -231,28 +269,69 @@ export const httpRouteSchema = strictObject(httpRouteFields)
       ...(route.mode === undefined ? {} : { mode: route.mode }),
       ...(route.balancer === undefined ? {} : { balancer: route.balancer }),
       ...(route.affinity === undefined ? {} : { affinity: route.affinity }),
-      concurrency: {
-        type: route.concurrency.type,
-        ...(route.concurrency.soft === undefined ? {} : { soft: route.concurrency.soft }),
-        ...(route.concurrency.hard === undefined ? {} : { hard: route.concurrency.hard }),
-      },
-      ...(route.queue === undefined
-        ? {}
-        : {
-            queue: {
-              ...(route.queue.limit === undefined ? {} : { limit: route.queue.limit }),
-              ...(route.queue.timeout === undefined ? {} : { timeout: route.queue.timeout }),
-            },
-          }),
+      concurrency: { type: route.concurrency.type, ...limitsOf(route.concurrency) },
+      ...(route.queue === undefined ? {} : { queue: queueOf(route.queue) }),
     }),
   );
 
 /** What makes two HTTP routes clash, read without the rest of the route (whose errors are reported on their own). */
 export const httpRouteKeySchema = z.object({ host, path: pathPrefix.default('/') });
 
-export const tcpRouteSchema = strictObject({
+/** Why an affinity other than `ip` cannot work on a TCP route, and what to write instead. */
+function tcpAffinityMessage(input: unknown): string {
+  const kind = isRecord(input) ? (input.cookie !== undefined ? 'cookie' : input.header !== undefined ? 'header' : input.type) : input;
+  const fix = 'write affinity: ip to keep a client address on one instance, or remove affinity';
+  // the parsed form, as `berth validate --json` and the route table show it
+  if (isRecord(input) && kind === 'ip') return 'is written as one word; write affinity: ip';
+  if (kind === 'cookie') return `cookie affinity needs HTTP answers to carry the cookie, and a TCP connection has none; ${fix}`;
+  if (kind === 'header') return `header affinity reads an HTTP request header, and a TCP connection has none; ${fix}`;
+  return `${quote(input)} is not an affinity a TCP route can keep; ${fix}`;
+}
+
+const tcpAffinity = z.literal('ip', { error: (issue) => tcpAffinityMessage(issue.input) }).transform((): Extract<Affinity, { type: 'ip' }> => ({ type: 'ip' }));
+
+const tcpConcurrency = strictObject({
+  // accepted for a route copied from http:, but a TCP route has only one unit
+  type: z.literal('connections', { error: 'a TCP route has no requests to count, only open connections; write type: connections, or remove type' }).optional(),
+  ...limitFields,
+}).superRefine((limits, ctx) => reportRules(ctx, concurrencyChecks(limits)));
+
+const tcpRouteFields = {
   port: portNumber,
   idleTimeout: duration({ positive: true, max: MAX_TIMER_MS })
     .optional()
     .meta({ description: `how long a connection may carry no bytes before the edge closes it; default ${formatDuration(DEFAULT_TCP_IDLE_MS)}` }),
-}).transform((route): TcpRoute => ({ port: route.port, ...(route.idleTimeout === undefined ? {} : { idleTimeout: route.idleTimeout }) }));
+  balancer: balancer.optional().meta({ description: 'how an instance is picked for a connection without affinity; default least-outstanding' }),
+  affinity: tcpAffinity.optional().meta({ description: 'ip: connections from one client address go to one instance' }),
+  concurrency: tcpConcurrency.optional().meta({ description: 'open connections per instance: above soft the edge prefers others, hard is never exceeded' }),
+  queue: queue.optional().meta({ description: 'new connections held, unread, while every instance is at concurrency.hard; closed when the queue is full or its timeout passes' }),
+};
+
+// fields users bring over from http: routes or other proxies
+const TCP_ROUTE_HINTS = {
+  limits: 'unknown field; connection limits are written concurrency: { soft: 50, hard: 100 }',
+  mode: 'unknown field; a TCP route picks the instance once per connection, always; remove mode',
+};
+
+/** The rules inside a TCP route, over the input as written. */
+export function tcpRouteRules(raw: unknown): SpecIssue[] {
+  if (!isRecord(raw)) return [];
+  const limits = isRecord(raw.concurrency) ? raw.concurrency : undefined;
+  // a hard limit written but broken reports its own error; the queue still has one to wait for
+  return [...(limits === undefined ? [] : under(['concurrency'], concurrencyChecks(readFields(limitFields, limits)))), ...queueChecks(raw.queue, limits?.hard)];
+}
+
+export const tcpRouteSchema = strictObject(tcpRouteFields, TCP_ROUTE_HINTS)
+  .superRefine((route, ctx) => reportRules(ctx, queueChecks(route.queue, route.concurrency?.hard)))
+  .transform((route): TcpRoute => {
+    const limits = route.concurrency === undefined ? {} : limitsOf(route.concurrency);
+    return {
+      port: route.port,
+      ...(route.idleTimeout === undefined ? {} : { idleTimeout: route.idleTimeout }),
+      ...(route.balancer === undefined ? {} : { balancer: route.balancer }),
+      ...(route.affinity === undefined ? {} : { affinity: route.affinity }),
+      // `concurrency: {}` or `{ type: connections }` limits nothing: the same spec as none
+      ...(Object.keys(limits).length === 0 ? {} : { concurrency: limits }),
+      ...(route.queue === undefined ? {} : { queue: queueOf(route.queue) }),
+    };
+  });

@@ -9,7 +9,7 @@ import { placementSchema, type PlacementSpec } from './placement.js';
 import { issueMessage } from './issue-message.js';
 import { healthSchema, portNumber, probeRules, type Health, type Probe } from './probe.js';
 import { cpu, size } from './quantities.js';
-import { httpRouteRules, httpRouteSchema, tcpRouteSchema, type HttpRoute, type TcpRoute } from './route.js';
+import { httpRouteRules, httpRouteSchema, tcpRouteRules, tcpRouteSchema, type HttpRoute, type TcpRoute } from './route.js';
 import { isRecord, isRuleIssue, reportRules, under } from './rule.js';
 import { scaleRules, scaleSchema, type ScaleSpec } from './scale.js';
 import { specIssues, type SpecIssue } from './spec-issue.js';
@@ -138,6 +138,7 @@ export function serviceRuleIssues(raw: unknown): SpecIssue[] {
     ...under(['health', 'ready'], probeRules(health.ready)),
     ...under(['health', 'live'], probeRules(health.live)),
     ...under(['http'], httpRouteRules(raw.http)),
+    ...under(['tcp'], tcpRouteRules(raw.tcp)),
     ...under(['scale'], scaleRules(raw.scale)),
     ...under(['deploy'], deployRules(raw.deploy)),
   ];
