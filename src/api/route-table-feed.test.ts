@@ -53,6 +53,29 @@ describe('route table: the route fields of berth.yaml', () => {
     expect(tcp.find((r) => r.service === 'mq')).not.toHaveProperty('idleTimeoutMs');
   });
 
+  test("carries a TCP route's balancer, ip affinity, connection limits and queue; a route without them is the table it was", async () => {
+    await p.createService('db', {
+      run: 'postgres',
+      tcp: { port: 15432, balancer: 'round-robin', affinity: 'ip', concurrency: { soft: 8, hard: 10 }, queue: { timeout: '2s' } },
+    });
+    await p.createService('mq', { run: 'rabbitmq-server', tcp: { port: 5672 } });
+    const { tcp = [] } = await table();
+    expect(tcp.find((r) => r.service === 'db')).toMatchObject({
+      balancer: 'round-robin',
+      affinity: { type: 'ip' },
+      concurrency: { type: 'connections', soft: 8, hard: 10 },
+      // half a queue takes the rest from the edge's default (256 waiting)
+      queue: { limit: 256, timeoutMs: 2_000 },
+    });
+    // exactly what was sent before these fields existed, so no edge sees a new version for nothing
+    const { instances, drainGraceMs, ...mq } = tcp.find((r) => r.service === 'mq')!;
+    expect(mq).toEqual({ port: 5672, service: 'mq', concurrency: { type: 'connections' } });
+    expect([instances, drainGraceMs]).toEqual([[], 30_000]);
+    const parsed = parseRouteTable({ version: 1, tcp });
+    if (!parsed.ok) return expect.fail(parsed.message);
+    expect(parsed.table.tcp.find((r) => r.service === 'db')).toMatchObject({ affinity: { type: 'ip' }, queue: { limit: 256, timeoutMs: 2_000 } });
+  });
+
   test('the edge reads what it carries: the mode in force and the 1h TCP default', async () => {
     await p.createService('web', { run: 'node server.js', http: { host: 'web.test', affinity: 'cookie' } });
     await p.createService('fast', { run: 'node server.js', http: { host: 'fast.test', mode: 'per-request' } });

@@ -77,11 +77,14 @@ export async function buildRouteTable(store: EventStore, fleet: Pick<ObservedFle
         instances,
       });
     } else if (spec.tcp) {
-      const { port, idleTimeout } = spec.tcp;
+      const { port, idleTimeout, balancer, affinity, concurrency, queue } = spec.tcp;
       tcp.push({
         port,
         service: id,
-        concurrency: { type: 'connections' },
+        ...(balancer === undefined ? {} : { balancer }),
+        ...(affinity === undefined ? {} : { affinity }),
+        concurrency: { type: 'connections', ...concurrency },
+        ...(queue === undefined ? {} : { queue: queueLimits(queue) }),
         ...(idleTimeout === undefined ? {} : { idleTimeoutMs: idleTimeout }),
         drainGraceMs: spec.stop.grace,
         instances,
@@ -91,7 +94,7 @@ export async function buildRouteTable(store: EventStore, fleet: Pick<ObservedFle
   return { routes, tcp };
 }
 
-/** berth.yaml's `http.queue`, the half it leaves out taken from the edge's default. */
+/** berth.yaml's `http.queue` or `tcp.queue`, the half it leaves out taken from the edge's default. */
 function queueLimits(queue: RouteQueue): { limit: number; timeoutMs: number } {
   return { limit: queue.limit ?? DEFAULT_QUEUE.limit, timeoutMs: queue.timeout ?? DEFAULT_QUEUE.timeoutMs };
 }

@@ -28,6 +28,25 @@ describe('route table document', () => {
     expect(parseRouteTable({ version: 1, tcp: [{ port: 5432, service: 'db', idleTimeoutMs: 2 ** 31 }] })).toMatchObject({ ok: false, message: expect.stringMatching(/^tcp\.0\.idleTimeoutMs: /) as unknown as string });
   });
 
+  it("reads a TCP route's balancer, ip affinity, limits on connections and queue", () => {
+    const parsed = parseRouteTable({
+      version: 1,
+      tcp: [
+        { port: 5432, service: 'db' },
+        { port: 5433, service: 'mq', balancer: 'round-robin', affinity: { type: 'ip' }, concurrency: { soft: 2, hard: 3 }, queue: { limit: 4, timeoutMs: 500 } },
+      ],
+    });
+    if (!parsed.ok) return expect.fail(parsed.message);
+    const [db, mq] = parsed.table.tcp;
+    // a TCP route counts open connections, whatever the document leaves out
+    expect(db).toMatchObject({ balancer: 'least-outstanding', concurrency: { type: 'connections' }, queue: { limit: 256, timeoutMs: 10_000 } });
+    expect(db).not.toHaveProperty('affinity');
+    expect(mq).toMatchObject({ balancer: 'round-robin', affinity: { type: 'ip' }, concurrency: { type: 'connections', soft: 2, hard: 3 }, queue: { limit: 4, timeoutMs: 500 } });
+    // a connection has no cookie to stick by
+    const cookie = parseRouteTable({ version: 1, tcp: [{ port: 5432, service: 'db', affinity: { type: 'cookie', cookie: 'berth_affinity' } }] });
+    expect(cookie).toMatchObject({ ok: false, message: expect.stringMatching(/^tcp\.0\.affinity\.type: /) as unknown as string });
+  });
+
   it('ignores fields it does not know, so a newer control plane can add some', () => {
     expect(parseRouteTable({ version: 1, routes: [], tcp: [], regions: ['eu'] }).ok).toBe(true);
   });

@@ -29,19 +29,22 @@ const instanceSchema = z.object({
   draining: z.boolean().default(false),
 });
 
+const ipAffinitySchema = z.object({ type: z.literal('ip') });
 const affinitySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('cookie'), cookie: z.string().min(1) }),
-  z.object({ type: z.literal('ip') }),
+  ipAffinitySchema,
   z.object({ type: z.literal('header'), header: z.string().min(1) }),
 ]);
 
-const concurrencySchema = z.object({
-  type: z.enum(['requests', 'connections']).default('requests'),
-  soft: z.int().min(1).optional(),
-  hard: z.int().min(1).optional(),
-});
+/** `unit`: what the limits count when `type` is left out. */
+const concurrencySchema = (unit: 'requests' | 'connections') =>
+  z.object({
+    type: z.enum(['requests', 'connections']).default(unit),
+    soft: z.int().min(1).optional(),
+    hard: z.int().min(1).optional(),
+  });
 
-/** A bounded wait: requests beyond `limit` or older than `timeoutMs` get a 503. */
+/** A bounded wait: requests beyond `limit` or older than `timeoutMs` get a 503 (a TCP connection is closed). */
 const queueSchema = z.object({
   limit: z.int().min(0),
   timeoutMs: z.int().min(0).max(MAX_TIMER_MS),
@@ -56,7 +59,9 @@ export const DEFAULT_DRAIN_GRACE_MS = 30_000;
 const serviceFields = {
   service: z.string().min(1),
   balancer: z.enum(BALANCERS).default('least-outstanding'),
-  concurrency: concurrencySchema.prefault({}),
+  concurrency: concurrencySchema('requests').prefault({}),
+  /** waiting for a hard-limited instance to free up */
+  queue: queueSchema.prefault(DEFAULT_QUEUE),
   /** how long a leaving instance keeps its in-flight work before the edge cuts it */
   drainGraceMs: z.int().min(0).default(DEFAULT_DRAIN_GRACE_MS),
   instances: z.array(instanceSchema).default([]),
@@ -68,8 +73,6 @@ const httpRouteSchema = z.object({
   /** absent: the edge picks with `defaultMode` */
   mode: z.enum(ROUTING_MODES).optional(),
   affinity: affinitySchema.optional(),
-  /** waiting for a hard-limited instance to free up */
-  queue: queueSchema.prefault(DEFAULT_QUEUE),
   /** present when the service may scale to zero (min 0): hold requests and ask for an instance */
   activator: queueSchema.optional(),
   ...serviceFields,
@@ -81,6 +84,10 @@ const tcpRouteSchema = z.object({
   /** a connection silent both ways this long is closed */
   idleTimeoutMs: z.int().min(1).max(MAX_TIMER_MS).default(DEFAULT_TCP_IDLE_MS),
   ...serviceFields,
+  /** a connection has no cookie or header to stick by: only its client address */
+  affinity: ipAffinitySchema.optional(),
+  /** a TCP route's unit is the open connection; a connection waiting in `queue` is held unread */
+  concurrency: concurrencySchema('connections').prefault({}),
 });
 
 export const routeTableSchema = z

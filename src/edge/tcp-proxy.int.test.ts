@@ -269,3 +269,129 @@ describe(`TCP routes report open connections as in flight (seed ${SEED})`, () =>
     expect(edge.metrics.report().services.find((s) => s.service === 'db')).toMatchObject({ inFlight: 0, connections: 0 });
   });
 });
+
+/** A TCP instance that greets with its id, echoes, and keeps the most connections it ever had open at once. */
+async function countingInstance(id: string): Promise<{ port: number; open: number; most: number; served: number }> {
+  const counts = { port: 0, open: 0, most: 0, served: 0 };
+  const { port } = await listen((socket) => {
+    counts.open++;
+    counts.served++;
+    counts.most = Math.max(counts.most, counts.open);
+    // the edge's FIN ends the connection's share of the limit (the edge may count the slot free
+    // before this side's close event)
+    let done = false;
+    const gone = () => {
+      if (!done) counts.open--;
+      done = true;
+    };
+    socket.once('end', gone);
+    socket.once('close', gone);
+    socket.on('error', () => {});
+    socket.write(`${id}:`);
+    socket.pipe(socket);
+  });
+  counts.port = port;
+  return counts;
+}
+
+/** Connects (from `localAddress`, a loopback address, when given) and resolves with the greeting's instance id, or '' when closed without one. */
+function greetedBy(port: number, localAddress?: string): { socket: net.Socket; instance: Promise<string> } {
+  const socket = net.connect({ port, host: '127.0.0.1', ...(localAddress === undefined ? {} : { localAddress }) });
+  socket.on('error', () => {});
+  const instance = new Promise<string>((resolve) => {
+    socket.once('data', (chunk) => resolve(chunk.toString().replace(/:.*$/s, '')));
+    socket.once('close', () => resolve(''));
+  });
+  return { socket, instance };
+}
+
+/** One connection that is greeted and then closed by the client. */
+async function oneConnection(port: number, localAddress?: string): Promise<string> {
+  const { socket, instance } = greetedBy(port, localAddress);
+  const id = await instance;
+  socket.end();
+  await once(socket, 'close');
+  return id;
+}
+
+describe(`TCP routes balance and stick as the route says (seed ${SEED})`, () => {
+  it('ip affinity keeps each client address on one instance, and spreads addresses over the instances', async () => {
+    const live = await Promise.all(['db-1', 'db-2', 'db-3'].map(countingInstance));
+    const { port } = await edgeFor({ affinity: { type: 'ip' }, instances: live.map((instance, n) => at(instance.port, `db-${n + 1}`)) });
+    const addresses = Array.from({ length: 12 }, (_, n) => `127.0.0.${n + 2}`);
+    const owners = new Map<string, Set<string>>();
+    for (let round = 0; round < 3; round++) {
+      for (const address of addresses) {
+        const owner = await oneConnection(port, address);
+        owners.set(address, (owners.get(address) ?? new Set()).add(owner));
+      }
+    }
+    for (const [address, seen] of owners) expect([address, [...seen]]).toEqual([address, [expect.stringMatching(/^db-\d$/)]]);
+    // 12 addresses over 3 instances: the hash does not send them all to one
+    expect(new Set([...owners.values()].map((seen) => [...seen][0])).size).toBeGreaterThan(1);
+  });
+
+  it('round-robin takes the instances in turn for connections from one address', async () => {
+    const live = await Promise.all(['db-1', 'db-2', 'db-3'].map(countingInstance));
+    const { port } = await edgeFor({ balancer: 'round-robin', instances: live.map((instance, n) => at(instance.port, `db-${n + 1}`)) });
+    const owners: string[] = [];
+    for (let n = 0; n < 6; n++) owners.push(await oneConnection(port, '127.0.0.2'));
+    expect(owners.slice(3)).toEqual(owners.slice(0, 3));
+    expect(new Set(owners.slice(0, 3)).size).toBe(3);
+    expect(live.map((instance) => instance.served)).toEqual([2, 2, 2]);
+  });
+});
+
+describe(`TCP routes hold connections at the hard limit (seed ${SEED})`, () => {
+  it('never opens more than concurrency.hard connections to an instance; the others wait, unread, and are served as slots free up', async () => {
+    const live = await Promise.all(['db-1', 'db-2'].map(countingInstance));
+    const { edge, port } = await edgeFor({
+      concurrency: { type: 'connections', hard: 2 },
+      queue: { limit: 16, timeoutMs: 10_000 },
+      instances: live.map((instance, n) => at(instance.port, `db-${n + 1}`)),
+    });
+    const service = edge.routing.tcpService(port)!;
+    let mostQueued = 0;
+    // 10 clients at once, each holding its connection for 100 ms once greeted: 4 fit, 6 wait
+    const clients = Array.from({ length: 10 }, async () => {
+      const { socket, instance } = greetedBy(port);
+      const id = await instance;
+      mostQueued = Math.max(mostQueued, service.queued);
+      expect(service.all().every((i) => i.connections <= 2)).toBe(true);
+      await sleep(100);
+      socket.end();
+      await once(socket, 'close');
+      return id;
+    });
+    const served = await Promise.all(clients);
+    expect(served.every((id) => id === 'db-1' || id === 'db-2')).toBe(true);
+    expect(live.map((instance) => instance.most)).toEqual([2, 2]);
+    expect(live[0]!.served + live[1]!.served).toBe(10);
+    expect(mostQueued).toBeGreaterThan(0);
+    expect(service.rejected).toBe(0);
+  });
+
+  it('closes a held connection when the queue timeout passes, and one that finds the queue full at once', async () => {
+    const live = await countingInstance('db-1');
+    const { edge, port } = await edgeFor({ concurrency: { type: 'connections', hard: 1 }, queue: { limit: 1, timeoutMs: 400 }, instances: [at(live.port, 'db-1')] });
+    const holder = greetedBy(port);
+    expect(await holder.instance).toBe('db-1');
+    const started = performance.now();
+    const waiting = greetedBy(port);
+    const waited = waiting.instance.then((id) => ({ id, ms: performance.now() - started }));
+    // let the edge accept the first waiter before the second comes
+    await sleep(50);
+    const full = greetedBy(port);
+    const turnedAway = full.instance.then((id) => ({ id, ms: performance.now() - started }));
+    expect(await turnedAway).toMatchObject({ id: '' });
+    expect((await turnedAway).ms).toBeLessThan(350);
+    expect(await waited).toMatchObject({ id: '' });
+    expect((await waited).ms).toBeGreaterThanOrEqual(350);
+    expect(edge.routing.tcpService(port)!.rejected).toBe(2);
+    // the instance only ever saw the one it had room for; once it is free, the next is served
+    expect(live.most).toBe(1);
+    holder.socket.end();
+    await once(holder.socket, 'close');
+    expect(await oneConnection(port)).toBe('db-1');
+  });
+});

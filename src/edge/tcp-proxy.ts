@@ -163,6 +163,9 @@ export class TcpProxy {
       return;
     }
     const key = service.config.affinity?.type === 'ip' ? clientAddress(client.remoteAddress) : undefined;
+    // at concurrency.hard everywhere, the connection waits in the route's queue unread (the
+    // listener pauses on connect), so nothing of the client's is lost; turned away (queue full or
+    // its timeout passed), it is closed without a byte: TCP has no 503 to send
     void Promise.resolve(service.admit(key)).then((admission) => {
       if (!admission.ok || client.destroyed) {
         if (admission.ok) service.detach(admission.instance);
