@@ -15,12 +15,28 @@ export interface ServedApi {
   close(): Promise<void>;
 }
 
+/**
+ * The API's listener could not bind: a port in use or not permitted, an address this machine
+ * does not have, a host that does not resolve. `cause.code` is Node's errno code; the command
+ * that started the API names its own flag (see src/cli/listen-failure.ts).
+ */
+export class ApiListenError extends Error {
+  constructor(
+    readonly address: ListenAddress,
+    override readonly cause: NodeJS.ErrnoException,
+  ) {
+    super(`API ${address.host}:${address.port}: ${cause.message}`);
+    this.name = 'ApiListenError';
+  }
+}
+
 export function serveApi(app: Hono<ApiEnv>, listen: ListenAddress): Promise<ServedApi> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port }) as Server;
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException): void => reject(new ApiListenError(listen, error));
+    server.once('error', failed);
     server.once('listening', () => {
-      server.off('error', reject);
+      server.off('error', failed);
       const { address, port } = server.address() as AddressInfo;
       const host = address.includes(':') ? `[${address}]` : address;
       resolve({

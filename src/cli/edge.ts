@@ -9,7 +9,11 @@ import { PollRouteSource } from '../edge/poll-route-source.js';
 import { ROUTE_TABLE_FILE } from '../edge/route-table-file.js';
 import { TrustedProxies } from '../edge/trusted-proxies.js';
 import { timerFlag } from './duration-flag.js';
+import { listenFailure } from './listen-failure.js';
 import type { CommandModule } from './main.js';
+
+// edge.test.ts imports it from here, where it lived before berth server and berth up shared it
+export { listenFailure } from './listen-failure.js';
 
 /** Where the last route table is kept without --data: where `berth up` keeps its edge's (`<data>/edge`). */
 export const DEFAULT_EDGE_DATA_DIR = '.berth/edge';
@@ -74,31 +78,6 @@ function listenAddress(flag: string, text: string) {
   } catch (error) {
     throw new ValidationError(`${flag} ${(error as Error).message}`);
   }
-}
-
-/** What a listener's bind failure means for the person who wrote `flag text`, and the fix. */
-export function listenFailure(flag: string, text: string, error: EdgeListenError): ValidationError {
-  const { host, port } = error.address;
-  const all = `:${port} for every address`;
-  const why = ((): string => {
-    switch (error.cause.code) {
-      case 'EADDRINUSE':
-        return 'the port is in use; stop what holds it or pick another port';
-      case 'EACCES':
-        return port < 1024
-          ? `this user may not listen on port ${port} (below 1024); pick a port above 1023, or run berth edge as root or with the CAP_NET_BIND_SERVICE capability`
-          : `this user may not listen on port ${port}; pick another port`;
-      case 'EADDRNOTAVAIL':
-        return `this machine has no address ${host}; write one of its addresses, or ${all}`;
-      case 'ENOTFOUND':
-      case 'EAI_AGAIN':
-      case 'EAI_NONAME':
-        return `the host "${host}" does not resolve; write an address of this machine, or ${all}`;
-      default:
-        return `cannot listen (${error.cause.message}); pick another address or port`;
-    }
-  })();
-  return new ValidationError(`${flag} ${text}: ${why}`);
 }
 
 /**

@@ -6,7 +6,9 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { startControlPlane } from '../api/control-plane.js';
 import { parseListenAddress } from '../api/listen-address.js';
+import { ApiListenError } from '../api/serve-api.js';
 import { openEventStore } from '../store/open-store.js';
+import { BERTH_SERVER, listenFailure } from './listen-failure.js';
 import type { CommandModule } from './main.js';
 import { untilSignal } from './until-signal.js';
 
@@ -25,7 +27,8 @@ async function server(options: ServerOptions): Promise<void> {
   const store = await openEventStore(options.database === undefined ? { data: join(options.data, 'db') } : { database: options.database });
   const cp = await startControlPlane({ store, dataDir: options.data, listen, log }).catch(async (error: unknown) => {
     await store.close();
-    throw error;
+    // a port in use and the like: one line naming the flag, not a stack trace
+    throw error instanceof ApiListenError ? listenFailure('--listen', options.listen, error, BERTH_SERVER) : error;
   });
   process.stderr.write(`berth server: API ${cp.url}\nadmin token: ${cp.adminTokenPath}${cp.adminTokenCreated ? ' (created)' : ''}\n`);
   await untilSignal();
