@@ -10,7 +10,8 @@ import pino from 'pino';
 import { Agent } from '../agent/agent.js';
 import { ProcessDriver } from '../agent/drivers/process/process-driver.js';
 import { startControlPlane, type ControlPlane } from '../api/control-plane.js';
-import { parseListenAddress } from '../api/listen-address.js';
+import { parseListenAddress, type ListenAddress } from '../api/listen-address.js';
+import { ApiListenError } from '../api/serve-api.js';
 import { BerthClient } from '../client/berth-client.js';
 import { HttpControlPlane } from '../edge/control-plane-link.js';
 import { EdgeListenError, startEdge, type RunningEdge } from '../edge/edge.js';
@@ -18,7 +19,8 @@ import { PollRouteSource } from '../edge/poll-route-source.js';
 import { occupiesHost } from '../reconcile/observed-state.js';
 import { openEventStore } from '../store/open-store.js';
 import { deployFailed, deployFile, formatRolloutSummary, type DeployedService } from './deploy.js';
-import { addToList, listenFailure, trustedProxies } from './edge.js';
+import { addToList, trustedProxies } from './edge.js';
+import { BERTH_UP, listenFailure } from './listen-failure.js';
 import type { CommandModule } from './main.js';
 import { untilSignal } from './until-signal.js';
 
@@ -27,12 +29,26 @@ interface UpOptions {
   data: string;
   listen: string;
   edgeListen: string;
+  edgeMetricsListen?: string;
   edgeTrustProxy?: string;
   database?: string;
   logLevel: string;
 }
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** A URL to reach a listener on this machine: every address (0.0.0.0, ::) is reached on 127.0.0.1. */
+function localUrl(listen: ListenAddress, port: number): string {
+  const host = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+interface EdgeUrls {
+  readonly url: string;
+  readonly port: number;
+  /** Prometheus text, with --edge-metrics-listen */
+  readonly metricsUrl: string | undefined;
+}
 
 /** Every instance the local agent runs is stopped with `up`: one box owns its processes. */
 async function stopInstances(driver: ProcessDriver): Promise<number> {
@@ -50,12 +66,13 @@ async function fileToDeploy(file: string | undefined): Promise<string | undefine
   );
 }
 
-function printWhere(cp: ControlPlane, edgeUrl: string, edgePort: number, results: readonly DeployedService[], routes: ReadonlyMap<string, string>): void {
-  const lines = ['', 'berth is up', `  edge:        ${edgeUrl}`];
+function printWhere(cp: ControlPlane, edge: EdgeUrls, results: readonly DeployedService[], routes: ReadonlyMap<string, string>): void {
+  const lines = ['', 'berth is up', `  edge:        ${edge.url}`];
   for (const r of results) {
     const host = routes.get(r.service);
-    if (host !== undefined) lines.push(`    ${r.service}: curl -H 'Host: ${host}' ${edgeUrl}/   (or http://${host}:${edgePort}/ where *.localhost resolves)`);
+    if (host !== undefined) lines.push(`    ${r.service}: curl -H 'Host: ${host}' ${edge.url}/   (or http://${host}:${edge.port}/ where *.localhost resolves)`);
   }
+  if (edge.metricsUrl !== undefined) lines.push(`  metrics:     ${edge.metricsUrl}   (the edge's, for Prometheus)`);
   lines.push(
     `  API:         ${cp.url}`,
     `  dashboard:   not built yet; berth status and the API (${cp.url}/v1/openapi.json) show the same`,
@@ -69,6 +86,7 @@ function printWhere(cp: ControlPlane, edgeUrl: string, edgePort: number, results
 async function up(options: UpOptions): Promise<void> {
   const listen = parseListenAddress(options.listen);
   const edgeListen = parseListenAddress(options.edgeListen, '--edge-listen');
+  const edgeMetricsListen = options.edgeMetricsListen === undefined ? undefined : parseListenAddress(options.edgeMetricsListen, '--edge-metrics-listen');
   const trusted = trustedProxies('--edge-trust-proxy', options.edgeTrustProxy);
   const file = await fileToDeploy(options.file);
   const data = resolve(options.data);
@@ -78,7 +96,8 @@ async function up(options: UpOptions): Promise<void> {
   const store = await openEventStore(options.database === undefined ? { data: join(data, 'db') } : { database: options.database });
   const cp = await startControlPlane({ store, dataDir: data, listen, log }).catch(async (error: unknown) => {
     await store.close();
-    throw error;
+    // a port in use and the like: one line naming the flag, as `berth server` says it
+    throw error instanceof ApiListenError ? listenFailure('--listen', options.listen, error, BERTH_UP) : error;
   });
   const stops: (() => Promise<unknown>)[] = [() => cp.close()];
   const stopAll = async (): Promise<void> => {
@@ -107,6 +126,7 @@ async function up(options: UpOptions): Promise<void> {
     const edgeLog = (line: string): void => say(`berth edge: ${line}`);
     const edge: RunningEdge = await startEdge({
       listen: edgeListen,
+      ...(edgeMetricsListen === undefined ? {} : { metricsListen: edgeMetricsListen }),
       source: new PollRouteSource(link, { dataDir: join(data, 'edge'), log: edgeLog }),
       link,
       edgeId: `up@${hostname()}`,
@@ -114,11 +134,14 @@ async function up(options: UpOptions): Promise<void> {
       log: edgeLog,
     }).catch((error: unknown) => {
       // a port in use and the like: one line naming the flag, as `berth edge` says it
-      throw error instanceof EdgeListenError ? listenFailure('--edge-listen', options.edgeListen, error) : error;
+      if (!(error instanceof EdgeListenError)) throw error;
+      throw error.listener === 'listen'
+        ? listenFailure('--edge-listen', options.edgeListen, error, BERTH_UP)
+        : listenFailure('--edge-metrics-listen', options.edgeMetricsListen ?? '', error, BERTH_UP);
     });
     stops.push(() => edge.close());
-    const edgeHost = edgeListen.host === '0.0.0.0' || edgeListen.host === '::' ? '127.0.0.1' : edgeListen.host;
-    const edgeUrl = `http://${edgeHost.includes(':') ? `[${edgeHost}]` : edgeHost}:${edge.port}`;
+    const edgeUrl = localUrl(edgeListen, edge.port);
+    const metricsUrl = edgeMetricsListen === undefined || edge.metricsPort === undefined ? undefined : `${localUrl(edgeMetricsListen, edge.metricsPort)}/metrics`;
     // `berth status --json` gives each HTTP service's URL through this edge; gone again when up stops.
     await writeFile(join(data, 'edge-url'), `${edgeUrl}\n`, { mode: 0o644 });
     stops.push(() => rm(join(data, 'edge-url'), { force: true }));
@@ -143,7 +166,7 @@ async function up(options: UpOptions): Promise<void> {
         if (!signal.signal.aborted) say(`berth up: deploy failed: ${(error as Error).message}\nberth keeps running; fix ${file} and run berth deploy -f ${file}`);
       }
     }
-    if (!signal.signal.aborted) printWhere(cp, edgeUrl, edge.port, results, routes);
+    if (!signal.signal.aborted) printWhere(cp, { url: edgeUrl, port: edge.port, metricsUrl }, results, routes);
     await interrupted;
     say('berth up: stopping');
   } finally {
@@ -160,6 +183,7 @@ export const upCommand: CommandModule = (program: Command) => {
     .option('--data <dir>', 'data directory: database, admin token, agent, edge', '.berth')
     .option('--listen <address>', 'host:port of the API', '127.0.0.1:7070')
     .option('--edge-listen <address>', 'host:port the edge accepts HTTP on', '127.0.0.1:8080')
+    .option('--edge-metrics-listen <address>', 'serve the edge\'s Prometheus metrics at /metrics on this host:port, e.g. 127.0.0.1:9090 (berth edge --metrics-listen; default: not served)')
     .option('--edge-trust-proxy <list>', 'the edge keeps X-Forwarded-Proto and -Host from these proxies in front, e.g. 127.0.0.1 for a local TLS proxy (berth edge --trust-proxy)', addToList)
     .option('--database <url>', 'Postgres server instead of the embedded database')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'warn')
