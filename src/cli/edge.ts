@@ -15,7 +15,10 @@ import type { CommandModule } from './main.js';
 // edge.test.ts imports it from here, where it lived before berth server and berth up shared it
 export { listenFailure } from './listen-failure.js';
 
-/** Where the last route table is kept without --data: where `berth up` keeps its edge's (`<data>/edge`). */
+/**
+ * Where the last route table is kept without --data, under the directory the edge starts in.
+ * `berth up` keeps its own edge's in `<data>/up-edge`, so both can start in one directory.
+ */
 export const DEFAULT_EDGE_DATA_DIR = '.berth/edge';
 
 interface Options {

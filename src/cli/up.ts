@@ -37,6 +37,13 @@ interface UpOptions {
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
+/**
+ * The in-process edge keeps its last route table here, under the data directory: not in `edge`,
+ * which is `berth edge`'s default (`.berth/edge`) when started in the same directory, so an edge
+ * of another control plane there does not overwrite this table, nor this edge its.
+ */
+const UP_EDGE_DIR = 'up-edge';
+
 /** A URL to reach a listener on this machine: every address (0.0.0.0, ::) is reached on 127.0.0.1. */
 function localUrl(listen: ListenAddress, port: number): string {
   const host = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
@@ -127,7 +134,7 @@ async function up(options: UpOptions): Promise<void> {
     const edge: RunningEdge = await startEdge({
       listen: edgeListen,
       ...(edgeMetricsListen === undefined ? {} : { metricsListen: edgeMetricsListen }),
-      source: new PollRouteSource(link, { dataDir: join(data, 'edge'), log: edgeLog }),
+      source: new PollRouteSource(link, { dataDir: join(data, UP_EDGE_DIR), log: edgeLog }),
       link,
       edgeId: `up@${hostname()}`,
       ...(trusted === undefined ? {} : { trustedProxies: trusted.entries }),
@@ -180,7 +187,7 @@ export const upCommand: CommandModule = (program: Command) => {
     .command('up')
     .description('run berth on this machine: control plane, local agent and edge in one process; deploys the file')
     .option('-f, --file <path>', 'berth.yaml to deploy (default: ./berth.yaml when there is one)')
-    .option('--data <dir>', 'data directory: database, admin token, agent, edge', '.berth')
+    .option('--data <dir>', 'data directory: database, admin token, agent, the edge\'s last route table (up-edge)', '.berth')
     .option('--listen <address>', 'host:port of the API', '127.0.0.1:7070')
     .option('--edge-listen <address>', 'host:port the edge accepts HTTP on', '127.0.0.1:8080')
     .option('--edge-metrics-listen <address>', 'serve the edge\'s Prometheus metrics at /metrics on this host:port, e.g. 127.0.0.1:9090 (berth edge --metrics-listen; default: not served)')
