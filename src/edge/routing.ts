@@ -101,9 +101,7 @@ export class Routing {
     for (const list of hosts.values()) list.sort((a, b) => b.pathPrefix.length - a.pathPrefix.length);
     const tcp = new Map<number, ServiceInstances>();
     for (const entry of table.tcp) {
-      // serviceConfig takes affinity and queue from HTTP entries only; a TCP entry has them too
-      const config = { ...serviceConfig(entry), affinity: entry.affinity, queue: entry.queue };
-      tcp.set(entry.port, service(`tcp:${entry.service}`, config, entry.instances));
+      tcp.set(entry.port, service(`tcp:${entry.service}`, serviceConfig(entry), entry.instances));
     }
     for (const [key, gone] of this.services) {
       if (seen.has(key)) continue;

@@ -10,7 +10,7 @@ import { RoundRobin } from './balancers/round-robin.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { DEFAULT_OUTLIER_POLICY, recordFailure, recordSuccess, type OutlierPolicy } from './outlier-detection.js';
 import { RoutedInstance } from './routed-instance.js';
-import { DEFAULT_QUEUE, routeMode, type HttpRouteEntry, type QueueLimits, type RouteConcurrency, type RoutingMode, type TcpRouteEntry } from './route-table.js';
+import { routeMode, type HttpRouteEntry, type QueueLimits, type RouteConcurrency, type RoutingMode, type TcpRouteEntry } from './route-table.js';
 import { WaitQueue } from './wait-queue.js';
 
 /** What a pick is counted as: one request in flight, or one connection pinned. */
@@ -45,9 +45,9 @@ export function serviceConfig(entry: HttpRouteEntry | TcpRouteEntry): ServiceCon
     service: entry.service,
     mode: http ? routeMode(entry) : 'tcp',
     balancer: entry.balancer,
-    affinity: http ? entry.affinity : undefined,
+    affinity: entry.affinity,
     concurrency: entry.concurrency,
-    queue: http ? entry.queue : DEFAULT_QUEUE,
+    queue: entry.queue,
     activator: http ? entry.activator : undefined,
     drainGraceMs: entry.drainGraceMs,
     idleTimeoutMs: http ? undefined : entry.idleTimeoutMs,
