@@ -115,6 +115,7 @@ describe('the edge tour (examples/edge-tour), end to end', () => {
   });
 
   it('forwards TCP connections on the route port to both echo instances', async () => {
+    expect(box.log).toContain(`    echo: tcp 127.0.0.1:${tcpPort}\n`);
     const answers = new Set<string>();
     await until('both echo instances answering over TCP', async () => {
       const answer = await tcpExchange(tcpPort, 'hello\n');

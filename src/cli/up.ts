@@ -73,11 +73,18 @@ async function fileToDeploy(file: string | undefined): Promise<string | undefine
   );
 }
 
-function printWhere(cp: ControlPlane, edge: EdgeUrls, results: readonly DeployedService[], routes: ReadonlyMap<string, string>): void {
+/** How a deployed service is reached through the edge: its HTTP host, or its TCP route's port. */
+type ServiceRoute = { readonly host: string } | { readonly tcpPort: number };
+
+function printWhere(cp: ControlPlane, edge: EdgeUrls, results: readonly DeployedService[], routes: ReadonlyMap<string, ServiceRoute>): void {
   const lines = ['', 'berth is up', `  edge:        ${edge.url}`];
+  const edgeHost = new URL(edge.url).host.replace(/:\d+$/, '');
   for (const r of results) {
-    const host = routes.get(r.service);
-    if (host !== undefined) lines.push(`    ${r.service}: curl -H 'Host: ${host}' ${edge.url}/   (or http://${host}:${edge.port}/ where *.localhost resolves)`);
+    const route = routes.get(r.service);
+    if (route === undefined) continue;
+    if ('host' in route) lines.push(`    ${r.service}: curl -H 'Host: ${route.host}' ${edge.url}/   (or http://${route.host}:${edge.port}/ where *.localhost resolves)`);
+    // TCP routes listen on the edge's address, on a port of their own
+    else lines.push(`    ${r.service}: tcp ${edgeHost}:${route.tcpPort}`);
   }
   if (edge.metricsUrl !== undefined) lines.push(`  metrics:     ${edge.metricsUrl}   (the edge's, for Prometheus)`);
   lines.push(
@@ -154,7 +161,7 @@ async function up(options: UpOptions): Promise<void> {
     stops.push(() => rm(join(data, 'edge-url'), { force: true }));
 
     let results: DeployedService[] = [];
-    const routes = new Map<string, string>();
+    const routes = new Map<string, ServiceRoute>();
     const signal = new AbortController();
     const interrupted = untilSignal().then(() => signal.abort());
     if (file !== undefined) {
@@ -164,8 +171,9 @@ async function up(options: UpOptions): Promise<void> {
         results = await deployFile(client, { file, skipUnchanged: true, say: (line) => say(`  ${line}`), signal: signal.signal });
         for (const r of results) {
           const service = await client.service(r.service);
-          const http = (service.spec as { http?: { host: string } }).http;
-          if (http) routes.set(r.service, http.host);
+          const spec = service.spec as { http?: { host: string }; tcp?: { port: number } };
+          if (spec.http) routes.set(r.service, { host: spec.http.host });
+          else if (spec.tcp) routes.set(r.service, { tcpPort: spec.tcp.port });
         }
         say(formatRolloutSummary(results).map((l) => `  ${l}`).join('\n'));
         if (deployFailed(results)) say('berth up: a rollout did not go live; berth explain <service> says why (berth keeps running)');
