@@ -58,7 +58,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const fleet = new ObservedFleet(store.driver);
   const feed = new AssignmentFeed(store).start();
   const routes = new RouteTableFeed(store, fleet, (error) => log.warn({ err: error }, 'route table: rebuild failed; retrying')).start();
-  const autoscaler = new AutoscaleLoop({ ...options.autoscale, store, observed: fleet, loads: new LoadReports(), log });
+  const autoscaler = new AutoscaleLoop({ ...options.autoscale, store, observed: fleet, loads: new LoadReports(store.driver), log });
   const stopLoops = new AbortController();
   const loops =
     options.controlLoops === false

@@ -77,7 +77,7 @@ describe('autoscaler API', () => {
       expect(admin.status).toBe(403);
       expect(admin.body?.error?.message).toContain('needs a token with scope edge');
       expect((await post(cp, '/v1/edge/metrics', edgeToken, body)).status).toBe(204);
-      expect(cp.autoscaler.loads.edgeLoad(['web'])).toEqual({ concurrency: 13, rps: 120, queued: 1, edges: 1 });
+      expect((await cp.autoscaler.loads.read()).edgeLoad(['web'])).toEqual({ concurrency: 13, rps: 120, queued: 1, edges: 1 });
     });
 
     it('refuses a report it cannot read, naming the field', async () => {
@@ -93,7 +93,7 @@ describe('autoscaler API', () => {
       const answer = await post(cp, '/v1/services/worker/metrics', cp.adminToken, { metric: 'queue_depth', value: 420 });
       expect(answer.status).toBe(202);
       expect(answer.body).toMatchObject({ service: 'worker', metric: 'queue_depth', value: 420, target: 'queue_depth' });
-      expect(cp.autoscaler.loads.externalMetric(['worker'], 'queue_depth')?.value).toBe(420);
+      expect((await cp.autoscaler.loads.read()).externalMetric(['worker'], 'queue_depth')?.value).toBe(420);
     });
 
     it.each([

@@ -1,8 +1,9 @@
 // Scale from zero (issue 7 item 4): an edge holds a request for a service with no ready instance
 // and asks for one. The count goes to 1 at once, as an autoscale decision with reason
 // `activation`, on whichever control plane the edge reached: waiting for the leader's next tick
-// would add up to a second to a cold start. The activation is also noted for the leader's loop,
-// so the service is not taken back to zero before `idle` has passed again.
+// would add up to a second to a cold start. The activation is also noted for the leader's loop
+// (in the database, load-reports.ts: the leader may be another replica), so the service is not
+// taken back to zero before `idle` has passed again.
 import { ConflictError } from '../core/errors.js';
 import { fold } from '../domain/decider.js';
 import { serviceDecider } from '../domain/service.js';
@@ -29,6 +30,7 @@ export async function activateService(
 ): Promise<ActivationResult> {
   const stream = serviceStream(service);
   // Two edges may wake the same service at once: the one that loses reads the count again.
+  let noted = false;
   for (let attempt = 1; ; attempt++) {
     const state = fold(serviceDecider, (await store.readStream(stream)).events);
     const rejection = liveServiceRejection(state);
@@ -41,7 +43,9 @@ export async function activateService(
         { service, replicas: 0 },
       );
     }
-    loads.activation(service, request.edge, request.queued);
+    // Once per request, not per attempt: the loop counts each noted activation as demand.
+    if (!noted) await loads.activation(service, request.edge, request.queued);
+    noted = true;
     if (s.desired > 0) return { service, replicas: s.desired, activated: false };
     const waiting = request.queued === 1 ? '1 request waits' : `${request.queued} requests wait`;
     try {

@@ -15,7 +15,7 @@ let loop: AutoscaleLoop;
 
 beforeEach(async () => {
   p = await openTestPlatform();
-  loads = new LoadReports(() => p.now().getTime());
+  loads = new LoadReports(p.store.driver, { clock: () => p.now() });
   loop = new AutoscaleLoop({ store: p.store, observed: p.observed, loads, clock: () => p.now() });
   await p.enroll('h1', { memory: '64Gi', cpu: 64 });
 });
@@ -24,7 +24,7 @@ afterEach(() => p.close());
 const web = (scale: Record<string, unknown>): RawSpec => ({ run: 'node server.js', resources: { memory: '64Mi' }, scale });
 
 /** What one edge reports for `web` this second. */
-const report = (concurrency: number, service = 'web'): void =>
+const report = (concurrency: number, service = 'web'): Promise<void> =>
   loads.edgeReport({ edge: 'edge-1', services: [{ service, concurrency, rps: concurrency * 10, queued: 0 }] });
 
 async function decisions(service = 'web'): Promise<AutoscaleDecided['data'][]> {
@@ -40,7 +40,7 @@ async function desired(service = 'web'): Promise<number> {
 /** One second: the clock moves, the edge reports, the loop ticks, the reconciler places what changed. */
 async function second(concurrency: number | undefined): Promise<AutoscaleEvaluation | undefined> {
   p.advance(1_000);
-  if (concurrency !== undefined) report(concurrency);
+  if (concurrency !== undefined) await report(concurrency);
   const before = await desired();
   const [evaluation] = await loop.tick();
   if ((await desired()) !== before) await p.settle();
@@ -178,7 +178,7 @@ describe('autoscale loop', () => {
 
   test('a scale command racing a tick is not lost: the tick is refused and decides again', async () => {
     await p.createService('web', web({ min: 1, max: 20, target: { concurrency: 10 } }));
-    report(100);
+    await report(100);
     const tick = loop.tick();
     await p.service('web', { type: 'SetReplicas', replicas: 2 });
     await tick;

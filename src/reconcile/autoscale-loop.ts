@@ -19,7 +19,8 @@ import { serviceStream } from '../domain/streams.js';
 import type { ScaleSpec, ScaleTarget } from '../spec/scale.js';
 import { handleCommand } from '../store/command-handler.js';
 import type { EventStore } from '../store/event-store.js';
-import type { LoadReports } from './load-reports.js';
+import type { Activation, LoadReports } from './load-reports.js';
+import type { LoadSnapshot } from './load-snapshot.js';
 import type { ObservedState } from './observed-state.js';
 import type { Clock } from './reconcile-context.js';
 
@@ -123,32 +124,45 @@ export class AutoscaleLoop {
     for (const id of this.#histories.keys()) if (!ids.includes(id)) this.#histories.delete(id);
     for (const id of this.#evaluations.keys()) if (!ids.includes(id)) this.#evaluations.delete(id);
     if (services.length === 0) return [];
-    const instances = await store.driver.query<InstanceRow>(INSTANCES, [JSON.stringify(ids)]);
+    // Edge loads, metrics and activations once per tick, for every service (load-reports.ts);
+    // activations for a service no longer autoscaled are taken and dropped.
+    const [instances, loads, activations] = await Promise.all([
+      store.driver.query<InstanceRow>(INSTANCES, [JSON.stringify(ids)]),
+      this.options.loads.read(),
+      this.options.loads.takeActivations(),
+    ]);
     const evaluations: AutoscaleEvaluation[] = [];
     for (const service of services) {
-      const evaluation = await this.#decide(service, instances.filter((i) => i.service_id === service.id), now);
+      const names = service.name === service.id ? [service.id] : [service.id, service.name];
+      const signals = { loads, activations: activations.filter((a) => names.includes(a.service)) };
+      const evaluation = await this.#decide(service, names, instances.filter((i) => i.service_id === service.id), signals, now);
       this.#evaluations.set(service.id, evaluation);
       evaluations.push(evaluation);
     }
     return evaluations;
   }
 
-  async #decide(service: ServiceRow, instances: readonly InstanceRow[], now: Date): Promise<AutoscaleEvaluation> {
+  async #decide(
+    service: ServiceRow,
+    names: readonly string[],
+    instances: readonly InstanceRow[],
+    signals: { readonly loads: LoadSnapshot; readonly activations: readonly Activation[] },
+    now: Date,
+  ): Promise<AutoscaleEvaluation> {
     const at = now.getTime();
-    const names = service.name === service.id ? [service.id] : [service.id, service.name];
     const ready = instances.filter((i) => this.#reported(i)?.state === 'ready');
     const bursts = service.burst === null ? [] : [{ replicas: service.burst.replicas, until: Date.parse(service.burst.until) }];
     const policy = autoscalePolicy(service.scale, { bursts, tuning: this.#tuning });
     const tracked = this.#track(service, policy);
     // An activation is demand the edge saw before any report could: it keeps the service from
     // going back to zero for `idle`, even if the next report is already empty.
-    for (const a of this.options.loads.takeActivations(names)) {
+    for (const a of signals.activations) {
       const when = Math.max(a.at, tracked.history.lastAt ?? -Infinity);
       const to = Math.max(service.replicas, 1);
       tracked.history.record(when, { from: to, replicas: to, demand: Math.max(a.queued, 1), remembered: to, panicTriggered: false });
     }
     const base = { service: service.id, at: now.toISOString(), replicas: service.replicas, ready: ready.length };
-    const signal = this.#signal(service.scale.target, names, ready, at);
+    const signal = this.#signal(service.scale.target, names, ready, signals.loads);
     if (typeof signal === 'string') {
       return { ...base, wants: service.replicas, reason: `holding at ${service.replicas}: ${signal}`, inputs: {}, waiting: signal };
     }
@@ -193,12 +207,11 @@ export class AutoscaleLoop {
   }
 
   /** The target's metric now, or why there is none (then the count holds). */
-  #signal(target: ScaleTarget, names: readonly string[], ready: readonly InstanceRow[], at: number): number | string {
-    const { loads } = this.options;
+  #signal(target: ScaleTarget, names: readonly string[], ready: readonly InstanceRow[], loads: LoadSnapshot): number | string {
     switch (target.type) {
       case 'concurrency':
       case 'rps': {
-        const load = loads.edgeLoad(names, at);
+        const load = loads.edgeLoad(names);
         if (load === undefined) return `no edge has reported ${names[0]} in the last 5s`;
         return target.type === 'concurrency' ? load.concurrency : load.rps;
       }
@@ -212,7 +225,7 @@ export class AutoscaleLoop {
         return percents.reduce((a, b) => a + b, 0) / percents.length;
       }
       case 'metric': {
-        const metric = loads.externalMetric(names, target.metric, at);
+        const metric = loads.externalMetric(names, target.metric);
         if (metric === undefined) return `no value of ${target.metric} pushed in the last 5m (POST /v1/services/${names[0]}/metrics)`;
         return metric.value;
       }

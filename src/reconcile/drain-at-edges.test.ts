@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { drainAtEdges, type EdgeDrainReport, type EdgeInstanceState } from './drain-at-edges.js';
-import { EDGE_REPORT_TTL_MS, LoadReports } from './load-reports.js';
 
 const LIVE = 5_000;
 const NOW = 100_000;
@@ -61,29 +60,5 @@ describe('drainAtEdges', () => {
       }),
       { numRuns: 500 },
     );
-  });
-});
-
-describe('LoadReports.drainAtEdges', () => {
-  const load = (instances: readonly ({ id: string } & EdgeInstanceState)[]) => ({ service: 'web', concurrency: 0, rps: 0, queued: 0, instances });
-
-  it("reads each edge's latest report, on the control plane's clock, and forgets silent edges", () => {
-    let now = 1_000_000;
-    const loads = new LoadReports(() => now);
-    loads.edgeReport({ edge: 'a', services: [load([{ id: 'web-1', ...busy }])] });
-    loads.edgeReport({ edge: 'b', services: [load([{ id: 'web-1', ...done }])] });
-    expect(loads.drainAtEdges('web-1')).toEqual({ drained: false, holding: ['a'] });
-    // a newer report of the same edge replaces its last one
-    loads.edgeReport({ edge: 'a', services: [load([{ id: 'web-1', ...done }])] });
-    expect(loads.drainAtEdges('web-1').drained).toBe(true);
-    loads.edgeReport({ edge: 'a', services: [load([{ id: 'web-1', ...busy }])] });
-    now += EDGE_REPORT_TTL_MS + 1;
-    expect(loads.drainAtEdges('web-1')).toEqual({ drained: true, holding: [] });
-  });
-
-  it('takes a report without instance lists as listing none', () => {
-    const loads = new LoadReports(() => 0);
-    loads.edgeReport({ edge: 'a', services: [{ service: 'web', concurrency: 3, rps: 1, queued: 0 }] });
-    expect(loads.drainAtEdges('web-1')).toEqual({ drained: true, holding: [] });
   });
 });

@@ -1,20 +1,31 @@
-// What the autoscale loop hears besides heartbeats, held in memory on the control plane that
-// receives it (DESIGN §3: observed state is not an event): the latest load report of each edge,
-// the external metrics pushed for services, and the activations edges asked for at zero. The
-// same reports say which leaving instances the edges are done with (agents ask before a stop).
+// What the autoscale loop hears besides heartbeats (DESIGN §3: observed state, not events): the
+// latest load report of each edge, the external metrics pushed for services, and the activations
+// edges asked for at zero. The same reports say which leaving instances the edges are done with
+// (agents ask before a stop).
+//
+// Everything goes through the database, on one control plane as on several. Edges, agents and
+// pushers reach any replica while the autoscaler runs on the leader, so the replica that takes a
+// report writes it (one upsert per edge per report, every second) and readers read the fresh rows:
+// the leader once per tick, a replica asked `POST /v1/agent/drains` once per question. No
+// in-memory fast path for one replica: on PGlite these are in-process statements of well under a
+// millisecond, once a second, and a second path would be a second behaviour to keep right (and a
+// replica cannot tell that it is alone).
+//
+// Times are the database's (now()), for writing and for reading: a report is fresh while
+// now() - received_at is within its TTL, so clock skew between replicas cannot age or revive one.
+// Ages come back in ms and are put on the reader's clock (`at = reader now - age`). A test gives
+// `clock` to stamp and read on its own time instead.
+import type { SqlExecutor } from '../store/sql-driver.js';
 import { drainAtEdges, type DrainAtEdges, type EdgeDrainReport, type EdgeInstanceState } from './drain-at-edges.js';
+import { LoadSnapshot, type EdgeServiceLoad, type ExternalMetric } from './load-snapshot.js';
 
 /** What the loop reads of an edge's report (`POST /v1/edge/metrics`, src/edge/metrics-report.ts). */
 export interface EdgeLoadReport {
   readonly edge: string;
-  readonly services: readonly {
-    readonly service: string;
-    readonly concurrency: number;
-    readonly rps: number;
-    readonly queued: number;
+  readonly services: readonly (EdgeServiceLoad & {
     /** the instances the edge knows, with their drain state; absent from a report that leaves them out */
     readonly instances?: readonly ({ readonly id: string } & EdgeInstanceState)[];
-  }[];
+  })[];
 }
 
 /** A report older than this is an edge that stopped reporting; its load no longer counts. */
@@ -22,102 +33,110 @@ export const EDGE_REPORT_TTL_MS = 5_000;
 /** External metrics come from cron jobs and queue exporters, pushed every 15-60 s typically. */
 export const METRIC_TTL_MS = 5 * 60_000;
 
-export interface EdgeLoad {
-  /** Time-weighted mean in-flight requests plus those waiting at the edge, summed over edges. */
-  readonly concurrency: number;
-  readonly rps: number;
-  readonly queued: number;
-  /** Edges whose latest report lists the service. */
-  readonly edges: number;
-}
-
 export interface Activation {
+  readonly service: string;
+  /** when a control plane received it (ms), on the reader's clock */
   readonly at: number;
   readonly edge: string;
   readonly queued: number;
 }
 
-export interface ExternalMetric {
-  readonly value: number;
-  readonly at: number;
-}
+// `$1` in every statement is the time to use, or null for the database's now().
+const NOW = 'coalesce($1::timestamptz, now())';
+const AGE_MS = (column: string): string => `extract(epoch FROM ${NOW} - ${column})::float8 * 1000`;
+const FRESH = (column: string, ttlMs: number): string => `${column} >= ${NOW} - interval '${ttlMs} milliseconds'`;
+
+const UPSERT_EDGE = `INSERT INTO observed_edge_loads (edge, received_at, services, instances) VALUES ($2, ${NOW}, $3::jsonb, $4::jsonb)
+  ON CONFLICT (edge) DO UPDATE SET received_at = excluded.received_at, services = excluded.services, instances = excluded.instances`;
+const UPSERT_METRIC = `INSERT INTO observed_metrics (service, metric, value, received_at) VALUES ($2, $3, $4, ${NOW})
+  ON CONFLICT (service, metric) DO UPDATE SET value = excluded.value, received_at = excluded.received_at
+  RETURNING received_at`;
+const INSERT_ACTIVATION = `INSERT INTO pending_activations (service, edge, queued, received_at) VALUES ($2, $3, $4, ${NOW})`;
+// Only the asked instances, looked up by key in each fresh edge's map of them.
+const DRAINS = `SELECT e.edge, x.id, e.instances -> x.id AS state, ${AGE_MS('e.received_at')} AS age_ms
+  FROM observed_edge_loads e CROSS JOIN unnest($2::text[]) AS x(id)
+  WHERE ${FRESH('e.received_at', EDGE_REPORT_TTL_MS)} AND e.instances -> x.id IS NOT NULL`;
+// The leader's reads also drop what went stale (an edge that is gone, a metric no one pushes any
+// more): nothing would ever read those rows again. The SELECT sees the rows as they were before
+// the DELETE, and filters them the same way.
+const EDGE_LOADS = `WITH stale AS (DELETE FROM observed_edge_loads WHERE NOT (${FRESH('received_at', EDGE_REPORT_TTL_MS)}))
+  SELECT services FROM observed_edge_loads WHERE ${FRESH('received_at', EDGE_REPORT_TTL_MS)}`;
+const METRICS = `WITH stale AS (DELETE FROM observed_metrics WHERE NOT (${FRESH('received_at', METRIC_TTL_MS)}))
+  SELECT service, metric, value, ${AGE_MS('received_at')} AS age_ms FROM observed_metrics WHERE ${FRESH('received_at', METRIC_TTL_MS)}`;
+// Deleted as they are read: of two control planes taking at once (a leadership handover), each
+// row goes to one.
+const TAKE_ACTIVATIONS = `DELETE FROM pending_activations RETURNING service, edge, queued, ${AGE_MS('received_at')} AS age_ms`;
 
 export class LoadReports {
-  readonly #edges = new Map<string, { at: number; report: EdgeLoadReport; drain: EdgeDrainReport }>();
-  readonly #metrics = new Map<string, Map<string, ExternalMetric>>();
-  readonly #activations = new Map<string, Activation[]>();
+  constructor(
+    private readonly db: SqlExecutor,
+    private readonly options: { readonly clock?: () => Date } = {},
+  ) {}
 
-  constructor(private readonly now: () => number = Date.now) {}
-
-  /** Replaces the edge's previous report; times are this control plane's, not the edge's clock. */
-  edgeReport(report: EdgeLoadReport): void {
-    const at = this.now();
-    const instances = new Map<string, EdgeInstanceState>();
-    for (const service of report.services) for (const { id, leaving, drained } of service.instances ?? []) instances.set(id, { leaving, drained });
-    this.#edges.set(report.edge, { at, report, drain: { edge: report.edge, at, instances } });
-  }
-
-  /** Whether the live edges are done with a leaving instance (drain-at-edges.ts). */
-  drainAtEdges(instance: string, now: number = this.now()): DrainAtEdges {
-    return drainAtEdges(instance, [...this.#edges.values()].map((e) => e.drain), now, EDGE_REPORT_TTL_MS);
-  }
-
-  metric(service: string, name: string, value: number): ExternalMetric {
-    const metric = { value, at: this.now() };
-    let byName = this.#metrics.get(service);
-    if (byName === undefined) this.#metrics.set(service, (byName = new Map()));
-    byName.set(name, metric);
-    return metric;
-  }
-
-  activation(service: string, edge: string, queued: number): void {
-    const list = this.#activations.get(service) ?? [];
-    list.push({ at: this.now(), edge, queued });
-    this.#activations.set(service, list);
-  }
-
-  /**
-   * The service's load over every edge that reported within the TTL, under any of its names
-   * (the route table names a service by id; a report may use its name). Undefined when no fresh
-   * report lists it: the autoscaler holds rather than read silence as no load.
-   */
-  edgeLoad(names: readonly string[], now: number = this.now()): EdgeLoad | undefined {
-    let concurrency = 0;
-    let rps = 0;
-    let queued = 0;
-    let edges = 0;
-    for (const [edge, { at, report }] of this.#edges) {
-      if (now - at > EDGE_REPORT_TTL_MS) {
-        this.#edges.delete(edge);
-        continue;
-      }
-      const load = report.services.find((s) => names.includes(s.service));
-      if (load === undefined) continue;
-      edges++;
-      concurrency += load.concurrency + load.queued;
-      rps += load.rps;
-      queued += load.queued;
+  /** Replaces the edge's previous report. */
+  async edgeReport(report: EdgeLoadReport): Promise<void> {
+    const services: EdgeServiceLoad[] = [];
+    const instances: Record<string, EdgeInstanceState> = {};
+    for (const { service, concurrency, rps, queued, instances: known } of report.services) {
+      services.push({ service, concurrency, rps, queued });
+      for (const { id, leaving, drained } of known ?? []) instances[id] = { leaving, drained };
     }
-    return edges === 0 ? undefined : { concurrency, rps, queued, edges };
+    await this.db.query(UPSERT_EDGE, [this.#stamp(), report.edge, JSON.stringify(services), JSON.stringify(instances)]);
   }
 
-  /** The latest value pushed within the TTL, under any of the service's names. */
-  externalMetric(names: readonly string[], metric: string, now: number = this.now()): ExternalMetric | undefined {
-    let latest: ExternalMetric | undefined;
-    for (const name of names) {
-      const found = this.#metrics.get(name)?.get(metric);
-      if (found !== undefined && now - found.at <= METRIC_TTL_MS && (latest === undefined || found.at > latest.at)) latest = found;
-    }
-    return latest;
+  /** Replaces the service's previous value of the metric; `at` is the database's time of it. */
+  async metric(service: string, name: string, value: number): Promise<ExternalMetric> {
+    const [row] = await this.db.query<{ received_at: Date }>(UPSERT_METRIC, [this.#stamp(), service, name, value]);
+    return { value, at: new Date(row!.received_at).getTime() };
   }
 
-  /** The activations since the last call, oldest first; each is handed out once. */
-  takeActivations(names: readonly string[]): Activation[] {
-    const taken: Activation[] = [];
-    for (const name of names) {
-      taken.push(...(this.#activations.get(name) ?? []));
-      this.#activations.delete(name);
+  async activation(service: string, edge: string, queued: number): Promise<void> {
+    await this.db.query(INSERT_ACTIVATION, [this.#stamp(), service, edge, queued]);
+  }
+
+  /** Whether the live edges are done with each of the leaving `instances` (drain-at-edges.ts); one query. */
+  async drainAtEdges(instances: readonly string[]): Promise<Map<string, DrainAtEdges>> {
+    const rows =
+      instances.length === 0
+        ? []
+        : await this.db.query<{ edge: string; id: string; state: EdgeInstanceState; age_ms: number }>(DRAINS, [this.#stamp(), [...instances]]);
+    const now = this.#now();
+    const reports = new Map<string, EdgeDrainReport[]>();
+    for (const { edge, id, state, age_ms } of rows) {
+      const list = reports.get(id) ?? [];
+      list.push({ edge, at: now - age_ms, instances: new Map([[id, { leaving: state.leaving, drained: state.drained }]]) });
+      reports.set(id, list);
     }
-    return taken.sort((a, b) => a.at - b.at);
+    return new Map(instances.map((id) => [id, drainAtEdges(id, reports.get(id) ?? [], now, EDGE_REPORT_TTL_MS)]));
+  }
+
+  /** The fresh edge reports and external metrics, for one autoscaler tick; drops stale rows. */
+  async read(): Promise<LoadSnapshot> {
+    const at = this.#stamp();
+    const [edges, metrics] = await Promise.all([
+      this.db.query<{ services: EdgeServiceLoad[] }>(EDGE_LOADS, [at]),
+      this.db.query<{ service: string; metric: string; value: number; age_ms: number }>(METRICS, [at]),
+    ]);
+    const now = this.#now();
+    return new LoadSnapshot(
+      edges.map((e) => e.services),
+      metrics.map((m) => ({ service: m.service, metric: m.metric, value: m.value, at: now - m.age_ms })),
+    );
+  }
+
+  /** Every activation not yet taken, oldest first; each is handed out once, whichever replica took it. */
+  async takeActivations(): Promise<Activation[]> {
+    const rows = await this.db.query<{ service: string; edge: string; queued: number; age_ms: number }>(TAKE_ACTIVATIONS, [this.#stamp()]);
+    const now = this.#now();
+    return rows.map((r) => ({ service: r.service, edge: r.edge, queued: r.queued, at: now - r.age_ms })).sort((a, b) => a.at - b.at);
+  }
+
+  /** The time a statement stamps and reads with: null is the database's now(). */
+  #stamp(): string | null {
+    return this.options.clock?.().toISOString() ?? null;
+  }
+
+  #now(): number {
+    return (this.options.clock?.() ?? new Date()).getTime();
   }
 }

@@ -162,6 +162,38 @@ export const migrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    name: 'edge load reports, external metrics, activations',
+    // Observed state the autoscaler and the agents' drain questions read, written by whichever
+    // control plane an edge or a pusher reached (src/reconcile/load-reports.ts); times are the
+    // database's now(), so replicas whose clocks differ agree on what is fresh.
+    statements: [
+      `CREATE TABLE observed_edge_loads (
+        edge text PRIMARY KEY,
+        received_at timestamptz NOT NULL,
+        -- [{ service, concurrency, rps, queued }]
+        services jsonb NOT NULL,
+        -- { "<instance id>": { leaving, drained } }: every instance the edge still knows
+        instances jsonb NOT NULL
+      )`,
+      `CREATE TABLE observed_metrics (
+        service text NOT NULL,
+        metric text NOT NULL,
+        value float8 NOT NULL,
+        received_at timestamptz NOT NULL,
+        PRIMARY KEY (service, metric)
+      )`,
+      // Taken (deleted) by the leader's next autoscaler tick.
+      `CREATE TABLE pending_activations (
+        id bigserial PRIMARY KEY,
+        service text NOT NULL,
+        edge text NOT NULL,
+        queued bigint NOT NULL,
+        received_at timestamptz NOT NULL
+      )`,
+    ],
+  },
 ];
 
 // Any constant works as long as every berth process uses the same one.

@@ -125,15 +125,18 @@ export function agentRoutes(deps: ApiDeps): Hono<ApiEnv> {
     return c.json({ hostId, version: formatVersion(version), instances } satisfies AssignmentSet);
   });
 
-  // Answered from the edges' load reports this control plane received (load-reports.ts); asked
+  // Answered from the edges' latest load reports, whichever replica took them (load-reports.ts); asked
   // for by the agent between an instance's stop request and its stop signal (src/agent/agent.ts).
   app.post('/agent/drains', async (c) => {
     const hostId = hostOf(c);
     const { instances } = await parseBody(c, drainQuerySchema);
-    const placed = await store.driver.query<{ id: string }>('SELECT id FROM instances WHERE host_id = $1 AND id = ANY ($2::text[]) ORDER BY id', [hostId, instances]);
+    const [placed, verdicts] = await Promise.all([
+      store.driver.query<{ id: string }>('SELECT id FROM instances WHERE host_id = $1 AND id = ANY ($2::text[]) ORDER BY id', [hostId, instances]),
+      autoscale.loads.drainAtEdges(instances),
+    ]);
     const answer: DrainAnswer = {
       instances: placed.map(({ id }) => {
-        const { drained, holding } = autoscale.loads.drainAtEdges(id);
+        const { drained, holding } = verdicts.get(id)!;
         return { id, drained, holding: [...holding] };
       }),
     };

@@ -1,7 +1,8 @@
 // The autoscaler's inputs (issue 7 items 2 and 4): edges push their load every second, wake a
 // service at zero when a request arrives for it, and anything (a queue exporter, a cron job)
-// pushes an external metric for a service. Held in memory on this control plane (observed
-// state, not events); an activation is also an AutoscaleDecided, appended at once.
+// pushes an external metric for a service. Written to the database by whichever control plane
+// takes them (observed state, not events), for the leader's autoscaler and every replica's drain
+// answers (load-reports.ts); an activation is also an AutoscaleDecided, appended at once.
 import { Hono } from 'hono';
 import { ValidationError } from '../../core/errors.js';
 import { activateService } from '../../reconcile/activate-service.js';
@@ -31,7 +32,7 @@ export function loadRoutes({ store, tokens, autoscale, now }: ApiDeps): Hono<Api
   const app = new Hono<ApiEnv>();
 
   app.post('/edge/metrics', authenticate(tokens, 'edge'), async (c) => {
-    autoscale.loads.edgeReport(await parseBody(c, edgeMetricsSchema));
+    await autoscale.loads.edgeReport(await parseBody(c, edgeMetricsSchema));
     return c.body(null, 204);
   });
 
@@ -56,7 +57,7 @@ export function loadRoutes({ store, tokens, autoscale, now }: ApiDeps): Hono<Api
         target,
       });
     }
-    const metric = autoscale.loads.metric(row.id, body.metric, body.value);
+    const metric = await autoscale.loads.metric(row.id, body.metric, body.value);
     const response: ExternalMetricResponse = { service: row.id, metric: body.metric, value: metric.value, at: new Date(metric.at).toISOString(), target };
     return c.json(response, 202);
   });
