@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../agent/port-allocator.js';
 import { EdgeListenError } from '../edge/edge.js';
 import { listenFailure } from './edge.js';
-import { runBerth, type CliRun } from './run-cli.fixture.js';
+import { canListen, expectCleanFailure as expectOneLineFailure, holdPort, runBerth, type CliRun } from './run-cli.fixture.js';
 
 const TOKEN = 'berth_edge_s3cret-token-for-tests';
 
@@ -42,26 +42,9 @@ class FakeControlPlane {
   }
 }
 
-/** Holds a port, as another program would. */
-async function holdPort(): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-async function canListen(port: number): Promise<boolean> {
-  const server = net.createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 /** A failure the way a user should see it: one line naming the flag, exit 1, no stack, no token. */
 function expectCleanFailure(run: CliRun, message: string): void {
-  expect(run.code).toBe(1);
-  expect(run.stderr).toBe(`berth: ${message}\n`);
-  expect(run.stderr).not.toMatch(/\n\s+at /);
+  expectOneLineFailure(run, message);
   expect(run.stderr + run.stdout).not.toContain(TOKEN);
 }
 

@@ -1,27 +1,13 @@
 // `berth server` as its user meets it when the API cannot listen: one line naming --listen and
 // the fix, exit 1, and the database closed again.
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiListenError } from '../api/serve-api.js';
 import { openEventStore } from '../store/open-store.js';
 import { BERTH_SERVER, BERTH_UP, listenFailure } from './listen-failure.js';
-import { runBerth, type CliRun } from './run-cli.fixture.js';
-
-/** Holds a port, as another program would. */
-async function holdPort(): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-function expectCleanFailure(run: CliRun, message: string): void {
-  expect(run.code).toBe(1);
-  expect(run.stderr).toBe(`berth: ${message}\n`);
-  expect(run.stderr).not.toMatch(/\n\s+at /);
-}
+import { canListen, expectCleanFailure, holdPort, runBerth } from './run-cli.fixture.js';
 
 describe('berth server', () => {
   let dir: string;

@@ -3,34 +3,12 @@
 // no edge-url file, the database closed.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../agent/port-allocator.js';
 import { openEventStore } from '../store/open-store.js';
-import { runBerth, type CliRun } from './run-cli.fixture.js';
-
-/** Holds a port, as another program would. */
-async function holdPort(): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-async function canListen(port: number): Promise<boolean> {
-  const server = net.createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-function expectCleanFailure(run: CliRun, message: string): void {
-  expect(run.code).toBe(1);
-  expect(run.stderr).toBe(`berth: ${message}\n`);
-  expect(run.stderr).not.toMatch(/\n\s+at /);
-}
+import { canListen, expectCleanFailure, holdPort, runBerth, type CliRun } from './run-cli.fixture.js';
 
 describe('berth up, a listener that cannot bind', () => {
   let dir: string;
