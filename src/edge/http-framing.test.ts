@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HttpFraming, type MessageHead } from './http-framing.js';
+import { headerValue, headerValues, HttpFraming, type MessageHead } from './http-framing.js';
 
 interface Trace {
   heads: MessageHead[];
@@ -80,6 +80,20 @@ describe('HttpFraming', () => {
       }),
       { seed: 42 },
     );
+  });
+
+  it('marks the heads that carry a forwarding header the edge replaces or reads', () => {
+    const marked = (line: string) => parse('request', [`GET / HTTP/1.1\r\nHost: web\r\n${line}\r\n\r\n`]).heads[0]!.forwarded;
+    for (const line of ['X-Forwarded-Proto: https', 'x-forwarded-host: a', 'X-Forwarded-Port: 443', 'Forwarded: for=192.0.2.1', 'FORWARDED: proto=https']) expect([line, marked(line)]).toEqual([line, true]);
+    // X-Forwarded-For is only appended to: no rewrite of the head for it
+    for (const line of ['X-Forwarded-For: 192.0.2.1', 'X-Forwarded-Server: a', 'Forwarded-For: a', 'X-Real-IP: 192.0.2.1']) expect([line, marked(line)]).toEqual([line, false]);
+  });
+
+  it('reads one header, or every line of it', () => {
+    const raw = Buffer.from('GET / HTTP/1.1\r\nHost: web\r\nX-Forwarded-For: 192.0.2.1 \r\nX-Other: b\r\nx-forwarded-for:10.0.0.1, 10.0.0.2\r\n\r\n', 'latin1');
+    expect(headerValue(raw, 'x-forwarded-for')).toBe('192.0.2.1');
+    expect(headerValues(raw, 'x-forwarded-for')).toBe('192.0.2.1,10.0.0.1, 10.0.0.2');
+    expect(headerValues(raw, 'forwarded')).toBeUndefined();
   });
 
   it('rejects the framings that let requests be smuggled', () => {

@@ -24,7 +24,10 @@ export interface MessageHead {
   readonly connectionClose: boolean;
   /** a request that asks to switch protocols (WebSocket) */
   readonly upgrade: boolean;
-  /** the head carries X-Forwarded-Proto or X-Forwarded-Host, which the edge replaces */
+  /**
+   * the head carries X-Forwarded-Proto, -Host or -Port, which the edge replaces (keeping a trusted
+   * proxy's values), or Forwarded, which it drops (extends, from a trusted proxy)
+   */
   readonly forwarded: boolean;
   /**
    * Where the Connection header line starts (its preceding CRLF) and ends in `raw`, when there
@@ -438,6 +441,9 @@ export class HttpFraming {
         case 7:
           if (nameIs(raw, pos, 'upgrade')) upgradeHeader = true;
           break;
+        case 9:
+          if (nameIs(raw, pos, 'forwarded')) forwarded = true;
+          break;
         case 10:
           if (nameIs(raw, pos, 'connection')) {
             connectionLines++;
@@ -460,7 +466,7 @@ export class HttpFraming {
           }
           break;
         case 16:
-          if (nameIs(raw, pos, 'x-forwarded-host')) forwarded = true;
+          if (nameIs(raw, pos, 'x-forwarded-host') || nameIs(raw, pos, 'x-forwarded-port')) forwarded = true;
           break;
         case 17:
           if (nameIs(raw, pos, 'transfer-encoding')) {
@@ -608,6 +614,22 @@ function parseContentLength(value: string): number {
     result = n;
   }
   return result;
+}
+
+/** Every line of one header in a raw head, trimmed and joined by commas (RFC 9110 §5.3); undefined when there is none. */
+export function headerValues(raw: Buffer, lowerName: string): string | undefined {
+  let values: string | undefined;
+  let pos = raw.indexOf(LF) + 1;
+  while (pos > 0 && pos < raw.length - 2) {
+    const next = raw.indexOf(CR, pos);
+    if (next < 0) break;
+    if (raw[pos + lowerName.length] === 58 && nameIs(raw, pos, lowerName)) {
+      const value = raw.toString('latin1', pos + lowerName.length + 1, next).trim();
+      values = values === undefined ? value : `${values},${value}`;
+    }
+    pos = next + 2;
+  }
+  return values;
 }
 
 /** The value of one header in a raw head (the first, trimmed), for the rare reads routing needs. */
