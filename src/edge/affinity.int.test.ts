@@ -1,5 +1,6 @@
 // Client-IP and header affinity through a running edge, over real sockets: a key keeps reaching
-// one instance across connections, and different keys spread over the instances.
+// one instance across connections, and different keys spread over the instances. Behind a
+// trusted proxy, the client address is the one the proxy records (X-Forwarded-For, Forwarded).
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEchoInstance, type EchoAnswer, type EchoInstance, type EdgeResponse } from './echo-instance.js';
@@ -43,13 +44,13 @@ describe(`affinity through the edge (seed ${SEED})`, () => {
     instances = [];
   });
 
-  async function start(route: Partial<RouteDoc>): Promise<RunningEdge> {
+  async function start(route: Partial<RouteDoc>, trustedProxies?: string[]): Promise<RunningEdge> {
     instances = await Promise.all(['web-1', 'web-2', 'web-3'].map((id) => startEchoInstance(id)));
     const source = new MemoryRouteSource({
       version: 1,
       routes: [{ host: 'web.test', service: 'web', instances: instances.map((i) => ({ id: i.id, address: '127.0.0.1', port: i.port, ready: true })), ...route }],
     });
-    edge = await startEdge({ listen: { host: '127.0.0.1', port: 0 }, source, seed: SEED, log: () => {} });
+    edge = await startEdge({ listen: { host: '127.0.0.1', port: 0 }, source, seed: SEED, trustedProxies, log: () => {} });
     return edge;
   }
 
@@ -72,6 +73,53 @@ describe(`affinity through the edge (seed ${SEED})`, () => {
       // 12 keys hash onto all three instances (the ring is deterministic: ids and keys are fixed)
       const used = new Set([...owners.values()].map((seen) => [...seen][0]));
       expect(used.size).toBe(3);
+    });
+  }
+
+  for (const mode of ['per-connection', 'per-request'] as RoutingMode[]) {
+    it(`pins by the client a trusted proxy names, not by the proxy, even on one kept-alive connection; an untrusted peer's names are ignored (ip, ${mode})`, async () => {
+      const proxy = '127.0.0.1';
+      const stranger = '127.0.0.2';
+      const { port } = await start({ mode, affinity: { type: 'ip' } }, [`${proxy}/32`]);
+      const clients = Array.from({ length: 12 }, (_, n) => `127.0.0.${n + 40}`);
+      // where each client's address lands when it connects itself: the ring's answer for that key
+      const direct = new Map<string, string>();
+      for (const client of clients) direct.set(client, answerOf(await requestFrom(port, '/direct', { localAddress: client })).instance);
+      expect(new Set(direct.values()).size).toBe(3);
+      // through the proxy, a connection per request, as X-Forwarded-For and as Forwarded
+      for (const client of clients) {
+        const viaFor = answerOf(await requestFrom(port, '/xff', { localAddress: proxy, headers: { 'x-forwarded-for': `198.51.100.1, ${client}` } }));
+        expect(viaFor.headers['x-forwarded-for']).toBe(`198.51.100.1, ${client}, ${proxy}`);
+        expect([client, viaFor.instance]).toEqual([client, direct.get(client)]);
+        const viaForwarded = answerOf(await requestFrom(port, '/forwarded', { localAddress: proxy, headers: { forwarded: `for=${client};proto=https` } }));
+        expect([client, viaForwarded.instance]).toEqual([client, direct.get(client)]);
+      }
+      // a load balancer reuses its connections for every client: each request still reaches its client's instance
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1, localAddress: proxy });
+      const sockets = new Set<unknown>();
+      agent.on('free', (socket) => sockets.add(socket));
+      try {
+        for (let round = 0; round < 2; round++) {
+          for (const client of clients) {
+            const answer = answerOf(await requestFrom(port, `/lb${round}`, { agent, headers: { 'x-forwarded-for': client } }));
+            expect([client, answer.instance]).toEqual([client, direct.get(client)]);
+          }
+        }
+      } finally {
+        agent.destroy();
+      }
+      expect(sockets.size).toBe(1);
+      // a peer that is not trusted names any client it likes, and stays on its own address's instance
+      const own = answerOf(await requestFrom(port, '/own', { localAddress: stranger })).instance;
+      for (const client of clients) {
+        expect(answerOf(await requestFrom(port, '/claims', { localAddress: stranger, headers: { 'x-forwarded-for': client } })).instance).toBe(own);
+        expect(answerOf(await requestFrom(port, '/claims', { localAddress: stranger, headers: { forwarded: `for=${client}` } })).instance).toBe(own);
+      }
+      // a trusted proxy that names no client, or names it badly: the proxy's own address
+      const proxyOwn = answerOf(await requestFrom(port, '/none', { localAddress: proxy })).instance;
+      const elsewhere = clients.find((client) => direct.get(client) !== proxyOwn)!;
+      expect(answerOf(await requestFrom(port, '/bad', { localAddress: proxy, headers: { 'x-forwarded-for': `${elsewhere}, unknown` } })).instance).toBe(proxyOwn);
+      expect(answerOf(await requestFrom(port, '/bad', { localAddress: proxy, headers: { forwarded: 'for=_hidden' } })).instance).toBe(proxyOwn);
     });
   }
 

@@ -15,7 +15,7 @@
 import type net from 'node:net';
 import { affinityKey, type AffinityKey } from './affinity.js';
 import { badGateway, badRequest, gatewayTimeout, notFound, rawAnswer, unavailable, type EdgeAnswer } from './edge-responses.js';
-import { claimedHost, claimedProto, clientAddress, forwardedLines, stripEdgeSetLines } from './forwarded-headers.js';
+import { claimedProto, clientAddress, forwardedClient, forwardedLines, proxyClaims, rewriteForwarding } from './forwarded-headers.js';
 import { Fifo } from './fifo.js';
 import { headerValue, HttpFraming, type FramingListener, type MessageHead } from './http-framing.js';
 import type { ProxyContext } from './proxy.js';
@@ -32,18 +32,18 @@ const CLOSE_END = Buffer.from('Connection: close\r\n\r\n', 'latin1');
 const HEAD_END = Buffer.from('\r\n', 'latin1');
 
 /**
- * Forwarding lines by client address, scheme and host, shared by connections: clients behind one
- * load balancer or NAT come from a few addresses, and `Connection: close` traffic would otherwise
- * build them once per request.
+ * Forwarding lines by client address, scheme, host and port, shared by connections: clients
+ * behind one load balancer or NAT come from a few addresses, and `Connection: close` traffic
+ * would otherwise build them once per request.
  */
 const forwardedCache = new Map<string, Buffer>();
-function forwardedBytes(address: string, proto: string, host: string): Buffer {
-  // neither a scheme nor an address has a space: the key cannot be read two ways
-  const key = `${proto} ${address} ${host}`;
+function forwardedBytes(address: string, proto: string, host: string, port: string): Buffer {
+  // no scheme, port or address has a space: the key cannot be read two ways
+  const key = `${proto} ${port} ${address} ${host}`;
   let bytes = forwardedCache.get(key);
   if (bytes === undefined) {
     if (forwardedCache.size >= 4_096) forwardedCache.clear();
-    bytes = Buffer.from(`${forwardedLines(address, proto, host)}\r\n`, 'latin1');
+    bytes = Buffer.from(`${forwardedLines(address, proto, host, port)}\r\n`, 'latin1');
     forwardedCache.set(key, bytes);
   }
   return bytes;
@@ -137,10 +137,13 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private readonly writes: DirectWrites;
   /** the chunk being read now, lent by its socket for the call (socket-reads.ts) */
   private lent: Buffer | undefined;
-  /** the peer is a trusted proxy: its X-Forwarded-Proto and -Host are kept (decided once, at accept) */
+  /** the peer is a trusted proxy: its X-Forwarded-*, Forwarded and client address are believed (decided once, at accept) */
   private readonly trusted: boolean;
+  /** the client address the pinned instance was picked for, under ip affinity from a trusted proxy */
+  private pinnedClient: string | undefined;
   private forwardedHost = '\0';
   private forwardedProto = 'http';
+  private forwardedPort = '';
   private forwardedBuffer: Buffer = Buffer.alloc(0);
   /** places in the proxy's open connections and among the pinned instance's attachments (roster.ts) */
   connectionSlot = -1;
@@ -232,7 +235,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
       return this.send(head, pin.unit === 'request');
     }
     const route = this.context.routing.route(head);
-    if (route !== undefined && pin !== undefined && route.mode === 'per-connection' && pin.unit === 'connection' && pin.service === route.service && !pin.instance.leaving && pin.epoch === route.service.epoch) {
+    if (route !== undefined && pin !== undefined && route.mode === 'per-connection' && pin.unit === 'connection' && pin.service === route.service && !pin.instance.leaving && pin.epoch === route.service.epoch && (!this.trusted || this.sameClient(route, head))) {
       return this.send(head, false);
     }
     // anything else needs a new instance (or an answer from the edge), after the earlier answers
@@ -263,7 +266,9 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     const service = route.service;
     // the service's own counting unit, so admit() and load() count the same thing
     const unit: LoadUnit = service.defaultUnit;
-    const affinity = route.entry.affinity === undefined ? NO_AFFINITY : affinityKey(route.entry.affinity, (name) => headerValue(head.raw, name), this.address, this.trusted && head.forwarded && claimedProto(head.raw) === 'https');
+    const wanted = route.entry.affinity;
+    const affinity = wanted === undefined ? NO_AFFINITY : affinityKey(wanted, (name) => headerValue(head.raw, name), wanted.type === 'ip' ? this.clientOf(head) : this.address, this.trusted && head.forwarded && claimedProto(head.raw) === 'https');
+    this.pinnedClient = affinity.key;
     this.unpin();
     // one retry per request, not per connection
     this.retried = false;
@@ -282,6 +287,21 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     }
     this.suspend(head, end);
     void this.admit(service, affinity, unit);
+  }
+
+  /** The client a request comes from: the peer, or from a trusted proxy the client it names (forwarded-headers.ts). */
+  private clientOf(head: MessageHead): string {
+    const proxies = this.context.trustedProxies;
+    return this.trusted && proxies !== undefined ? forwardedClient(head.raw, this.address, proxies) : this.address;
+  }
+
+  /**
+   * Whether a trusted proxy's request comes from the client its connection was pinned for, under
+   * ip affinity: a load balancer carries many clients' requests on one kept-alive connection, and
+   * each must reach its own client's instance.
+   */
+  private sameClient(route: HttpRoute, head: MessageHead): boolean {
+    return route.entry.affinity?.type !== 'ip' || this.clientOf(head) === this.pinnedClient;
   }
 
   private async admit(service: ServiceInstances, affinity: AffinityKey, unit: LoadUnit): Promise<void> {
@@ -344,30 +364,29 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
       this.closeAfterAnswer = true;
       this.rewrite = { extra: this.rewrite?.extra ?? '', close: true };
       if (head.connectionLineStart >= 0 && !head.forwarded) {
-        this.out.push(headWith(raw, this.forwarded('http', head.authority), head.connectionLineStart, head.connectionLineEnd));
+        this.out.push(headWith(raw, this.forwarded('http', head.authority, this.context.port ?? ''), head.connectionLineStart, head.connectionLineEnd));
         return;
       }
       raw = Buffer.from(raw.toString('latin1').replace(CONNECTION_LINE, ''), 'latin1');
     }
     let proto = 'http';
     let host = head.authority;
+    let port = this.context.port ?? '';
     if (head.forwarded) {
-      // a trusted proxy's word on how the client reached it is kept (its first value); anyone else's is dropped
-      if (this.trusted) {
-        proto = claimedProto(head.raw);
-        host = claimedHost(head.raw, host);
-      }
-      raw = Buffer.from(stripEdgeSetLines(raw.toString('latin1')), 'latin1');
+      // a trusted proxy's word on how the client reached it is kept (its first values); anyone else's is dropped
+      if (this.trusted) ({ proto, host, port } = proxyClaims(head.raw, host, port));
+      raw = Buffer.from(rewriteForwarding(raw.toString('latin1'), this.trusted ? this.address : undefined), 'latin1');
     }
-    this.out.push(headWith(raw, this.forwarded(proto, host)));
+    this.out.push(headWith(raw, this.forwarded(proto, host, port)));
   }
 
-  /** The forwarding lines and the blank line that ends the head: the same bytes for every request of one scheme and host. */
-  private forwarded(proto: string, host: string): Buffer {
-    if (host !== this.forwardedHost || proto !== this.forwardedProto) {
+  /** The forwarding lines and the blank line that ends the head: the same bytes for every request of one scheme, host and port. */
+  private forwarded(proto: string, host: string, port: string): Buffer {
+    if (host !== this.forwardedHost || proto !== this.forwardedProto || port !== this.forwardedPort) {
       this.forwardedHost = host;
       this.forwardedProto = proto;
-      this.forwardedBuffer = forwardedBytes(this.address, proto, host);
+      this.forwardedPort = port;
+      this.forwardedBuffer = forwardedBytes(this.address, proto, host, port);
     }
     return this.forwardedBuffer;
   }

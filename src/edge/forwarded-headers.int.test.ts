@@ -1,5 +1,6 @@
-// X-Forwarded-* over real sockets, with a trusted proxy in front: the edge trusts 127.0.0.1 and
-// not 127.0.0.2 (both loopback on Linux), so one edge sees a trusted and an untrusted peer.
+// X-Forwarded-* and Forwarded over real sockets, with a trusted proxy in front: the edge trusts
+// 127.0.0.1 and not 127.0.0.2 (both loopback on Linux), so one edge sees a trusted and an
+// untrusted peer.
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { edgeRequest, startEchoInstance, type EchoAnswer, type EchoInstance } from './echo-instance.js';
@@ -54,14 +55,39 @@ for (const mode of ['per-connection', 'per-request'] as RoutingMode[]) {
           expect(headers['x-forwarded-proto']).toBe('https');
           expect(headers['x-forwarded-host']).toBe('App.Example.com');
           expect(headers['x-forwarded-for']).toBe(`203.0.113.7, ${PROXY}`);
+          // no port named: the one the URL it claims implies (App.Example.com over https)
+          expect(headers['x-forwarded-port']).toBe('443');
         }
         // the same connection, a request the proxy says nothing about: the edge's own values again
         const plain = await seen(edge.port, 'web.test:8443', agent);
         expect(plain['x-forwarded-proto']).toBe('http');
         expect(plain['x-forwarded-host']).toBe('web.test:8443');
+        expect(plain['x-forwarded-port']).toBe(String(edge.port));
         const protoOnly = await seen(edge.port, 'web.test:8443', agent, { 'x-forwarded-proto': 'HTTPS' });
         expect(protoOnly['x-forwarded-proto']).toBe('https');
         expect(protoOnly['x-forwarded-host']).toBe('web.test:8443');
+        expect(protoOnly['x-forwarded-port']).toBe('8443');
+        const portNamed = await seen(edge.port, 'web.test', agent, { 'x-forwarded-proto': 'https', 'x-forwarded-port': '8443, 80' });
+        expect(portNamed['x-forwarded-port']).toBe('8443');
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    it("reads a trusted proxy's Forwarded where X-Forwarded-* is silent, and passes it on with the edge's element", async () => {
+      const agent = from(PROXY);
+      try {
+        for (let n = 0; n < 2; n++) {
+          const headers = await seen(edge.port, 'web.test:8080', agent, { forwarded: 'for=203.0.113.7;proto=https;host="App.Example.com:8443"' });
+          expect(headers).toMatchObject({ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'App.Example.com:8443', 'x-forwarded-port': '8443', 'x-forwarded-for': PROXY });
+          expect(headers.forwarded).toBe(`for=203.0.113.7;proto=https;host="App.Example.com:8443", for=${PROXY}`);
+        }
+        // both: X-Forwarded-* wins where it speaks (nginx, HAProxy and Envoy set it and pass a client's Forwarded on untouched)
+        const both = await seen(edge.port, 'web.test:8080', agent, { forwarded: 'for=198.51.100.1;proto=https;host=evil.example', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'app.example.com' });
+        expect(both).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-host': 'app.example.com', 'x-forwarded-port': '80' });
+        // a Forwarded that does not parse says nothing, and still goes on as sent, with the edge's element
+        const broken = await seen(edge.port, 'web.test:8080', agent, { forwarded: 'proto="https' });
+        expect(broken).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-host': 'web.test:8080', 'x-forwarded-port': String(edge.port), forwarded: `proto="https, for=${PROXY}` });
       } finally {
         agent.destroy();
       }
@@ -81,15 +107,33 @@ for (const mode of ['per-connection', 'per-request'] as RoutingMode[]) {
       }
     });
 
+    it("drops an untrusted peer's Forwarded and replaces its X-Forwarded-Port with the edge's", async () => {
+      const agent = from(STRANGER);
+      try {
+        for (let n = 0; n < 2; n++) {
+          const headers = await seen(edge.port, 'web.test', agent, { forwarded: 'for=203.0.113.7;proto=https;host=evil.example', 'x-forwarded-port': '443' });
+          expect(headers.forwarded).toBeUndefined();
+          expect(headers).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-host': 'web.test', 'x-forwarded-port': String(edge.port), 'x-forwarded-for': STRANGER });
+        }
+        // with Connection: close (the edge drops that line too) and on a fresh connection
+        const closing = await edgeRequest(edge.port, 'web.test', '/', { agent: new http.Agent({ localAddress: STRANGER }), headers: { forwarded: 'proto=https', connection: 'close' } });
+        const headers = (JSON.parse(closing.body) as EchoAnswer).headers;
+        expect(headers.forwarded).toBeUndefined();
+        expect(headers).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-port': String(edge.port) });
+      } finally {
+        agent.destroy();
+      }
+    });
+
     it('decides the same with Connection: close', async () => {
       const claims = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com', connection: 'close' };
       const trusted = await edgeRequest(edge.port, 'web.test', '/', { agent: new http.Agent({ localAddress: PROXY }), headers: claims });
       expect(trusted.headers.connection).toBe('close');
-      expect((JSON.parse(trusted.body) as EchoAnswer).headers).toMatchObject({ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com' });
+      expect((JSON.parse(trusted.body) as EchoAnswer).headers).toMatchObject({ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com', 'x-forwarded-port': '443' });
       const untrusted = await edgeRequest(edge.port, 'web.test:8080', '/', { agent: new http.Agent({ localAddress: STRANGER }), headers: claims });
-      expect((JSON.parse(untrusted.body) as EchoAnswer).headers).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-host': 'web.test:8080' });
+      expect((JSON.parse(untrusted.body) as EchoAnswer).headers).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-host': 'web.test:8080', 'x-forwarded-port': String(edge.port) });
       const plain = await edgeRequest(edge.port, 'web.test:8080', '/', { agent: new http.Agent({ localAddress: PROXY }), headers: { connection: 'close' } });
-      expect((JSON.parse(plain.body) as EchoAnswer).headers).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-host': 'web.test:8080' });
+      expect((JSON.parse(plain.body) as EchoAnswer).headers).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-host': 'web.test:8080', 'x-forwarded-port': String(edge.port) });
     });
 
     it('sets the affinity cookie Secure only when a trusted proxy says https', async () => {
@@ -104,6 +148,8 @@ for (const mode of ['per-connection', 'per-request'] as RoutingMode[]) {
       expect(await cookie(PROXY, { 'x-forwarded-proto': 'http' })).toMatch(/^berth_affinity=[\w-]+; Path=\/; HttpOnly; SameSite=Lax$/);
       expect(await cookie(PROXY, {})).toMatch(/^berth_affinity=[\w-]+; Path=\/; HttpOnly; SameSite=Lax$/);
       expect(await cookie(STRANGER, { 'x-forwarded-proto': 'https' })).toMatch(/^berth_affinity=[\w-]+; Path=\/; HttpOnly; SameSite=Lax$/);
+      expect(await cookie(PROXY, { forwarded: 'for=203.0.113.7;proto=https' })).toMatch(/; Secure$/);
+      expect(await cookie(STRANGER, { forwarded: 'proto=https' })).toMatch(/^berth_affinity=[\w-]+; Path=\/; HttpOnly; SameSite=Lax$/);
     });
   });
 }
@@ -113,8 +159,9 @@ describe('X-Forwarded-* without --trust-proxy', () => {
     const source = new MemoryRouteSource({ version: 1, routes: [{ host: 'web.test', service: 'web', instances: [{ id: 'web-1', address: '127.0.0.1', port: instances[0]!.port, ready: true }] }] });
     const edge = await startEdge({ listen: { host: '127.0.0.1', port: 0 }, source, seed: SEED, log: () => {} });
     try {
-      const headers = (JSON.parse((await edgeRequest(edge.port, 'web.test:8080', '/', { headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' } })).body) as EchoAnswer).headers;
-      expect(headers).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-host': 'web.test:8080', 'x-forwarded-for': '127.0.0.1' });
+      const headers = (JSON.parse((await edgeRequest(edge.port, 'web.test:8080', '/', { headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example', 'x-forwarded-port': '443', forwarded: 'proto=https' } })).body) as EchoAnswer).headers;
+      expect(headers).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-host': 'web.test:8080', 'x-forwarded-for': '127.0.0.1', 'x-forwarded-port': String(edge.port) });
+      expect(headers.forwarded).toBeUndefined();
     } finally {
       await edge.close();
     }

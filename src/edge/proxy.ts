@@ -30,8 +30,10 @@ export interface ProxyContext {
   readonly routing: Routing;
   readonly pool: UpstreamPool;
   readonly timeouts: ProxyTimeouts;
-  /** peers whose X-Forwarded-Proto and -Host are kept; none: nobody's */
+  /** peers whose X-Forwarded-*, Forwarded and client address are believed; none: nobody's */
   readonly trustedProxies?: TrustedProxies;
+  /** the port clients connect to, as X-Forwarded-Port gives it: set once the listener is bound (absent: no such line) */
+  port?: string;
   /** a connection is gone: stop sweeping it */
   closed(connection: ClientConnection): void;
 }
@@ -64,12 +66,14 @@ export class HttpProxy {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
         this.server.removeListener('error', reject);
+        const bound = (this.server.address() as net.AddressInfo).port;
+        this.context.port = String(bound);
         // connections as raw handles (raw-client.ts); without the binding that needs, as
         // net.Sockets reading into their own buffers; the server's own 'connection' path stays
         // as the last fallback
         const accept = (client: net.Socket | RawClient, reads: SocketReads) => this.connections.add(new ClientConnection(client, this.context, reads));
         if (!acceptRawClients(this.server, ACCEPT.noDelay, accept)) acceptWithOwnReads(this.server, ACCEPT, accept);
-        resolve((this.server.address() as net.AddressInfo).port);
+        resolve(bound);
       });
     });
   }

@@ -1,6 +1,8 @@
 // The peers whose word the edge takes on how a request reached them: a load balancer or TLS
-// terminator in front (`berth edge --trust-proxy`). Their X-Forwarded-Proto and -Host are kept
-// (forwarded-headers.ts). Decided once per client connection, by the address it comes from.
+// terminator in front (`berth edge --trust-proxy`). Their X-Forwarded-Proto, -Host and -Port are
+// kept, their Forwarded read, and the client they name is the one IP affinity keys on
+// (forwarded-headers.ts). Decided once per client connection, by the address it comes from; the
+// same list says where the walk back through X-Forwarded-For stops.
 import net from 'node:net';
 
 const HOW = 'write addresses or CIDR ranges separated by commas, e.g. 10.0.0.0/8,127.0.0.1';
@@ -24,7 +26,7 @@ export class TrustedProxies {
     );
   }
 
-  /** Whether a connection from `address` (IPv4-mapped IPv6 already unwrapped, as clientAddress() does) is from a trusted proxy. */
+  /** Whether a connection from `address` (IPv4-mapped IPv6 already unwrapped, as clientAddress() does) is from a trusted proxy; no for what is no address. */
   trusts(address: string): boolean {
     if (address === '') return false;
     return this.list.check(address, address.includes(':') ? 'ipv6' : 'ipv4');
