@@ -59,7 +59,7 @@ function engine(mode: RoutingMode, close: boolean): number {
     return upstream as unknown as UpstreamConnection;
   };
   const pool = { takeIdle: take, take, connect: take, give: () => {} } as unknown as UpstreamPool;
-  const context: ProxyContext = { routing, pool, timeouts: { idleMs: 60_000, requestMs: 60_000 }, closed: () => {} };
+  const context: ProxyContext = { routing, pool, timeouts: { idleMs: 60_000, requestMs: 60_000 }, closed: () => {}, port: '8080' };
   const client = () =>
     ({ remoteAddress: '127.0.0.1', on: () => {}, write: (bytes: Buffer) => ((toClient += bytes.length), true), writableLength: 0, writable: true, connecting: false, pause: () => {}, resume: () => {}, destroy: () => {}, destroySoon: () => {} }) as unknown as net.Socket;
   const reads = () => ({ reader: undefined, release: () => {} }) as unknown as SocketReads;
