@@ -133,7 +133,10 @@ describe('API', () => {
     await cp.place('web', 'web-1', hostId);
     await cp.place('web', 'elsewhere-1', 'another-host', { replica: 1 });
 
-    const first = await agent.assignments();
+    // The version comes from the feed following the log, which may lag the placement just
+    // written (a busy machine): poll past the log's start, as an agent does, so the version is
+    // the set's own and the idle poll below has nothing new to see.
+    const first = await agent.assignments({ after: '0.0', wait: 10_000 });
     expect(first.instances.map((a) => a.instance)).toEqual(['web-1']);
     expect(first.instances[0]).toMatchObject({ serviceName: 'web', release: 1, digest, command: 'node server.js', env: { GREETING: 'hi' }, secrets: ['API_KEY'], port: null });
 
