@@ -55,7 +55,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const admin = await ensureAdminToken(tokens, dataDir);
   const vault = new SecretVault(store.driver, await loadSecretKey(dataDir));
   const artifacts = new ArtifactStore(join(dataDir, 'artifacts'));
-  const fleet = new ObservedFleet(store.driver);
+  // Also reads the reports other replicas took, from the tables (observed-fleet.ts).
+  const fleet = new ObservedFleet(store.driver, { log: (error) => log.warn({ err: error }, 'observed state: reading the tables failed; retrying') }).start();
   const feed = new AssignmentFeed(store).start();
   const routes = new RouteTableFeed(store, fleet, (error) => log.warn({ err: error }, 'route table: rebuild failed; retrying')).start();
   const autoscaler = new AutoscaleLoop({ ...options.autoscale, store, observed: fleet, loads: new LoadReports(store.driver), log });
@@ -69,6 +70,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await loops?.stopped;
     await routes.close();
     await feed.close();
+    await fleet.close();
   };
   const app = createApi({ store, tokens, fleet, feed, artifacts, vault, routes, ...(loops ? { loops } : {}), autoscale: autoscaler, log, now: () => new Date() });
   const served = await serveApi(app, options.listen).catch(async (error: unknown) => {

@@ -152,7 +152,6 @@ export function startControlLoops(options: ControlLoopsOptions): ControlLoops {
         const kind = key.slice(0, slash);
         const id = key.slice(slash + 1);
         try {
-          await observed.refresh?.();
           const result = kind === 'service' ? await reconcileService(ctx, id) : await reconcileHost(ctx, id);
           failures.delete(key);
           status.clearError(key);

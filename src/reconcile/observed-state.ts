@@ -1,7 +1,7 @@
 // What the control loops need from observed state (DESIGN §3): when each host's agent last
-// reported and what it said about its instances. Not events: the API's in-memory store of
-// heartbeats (`ObservedFleet`) implements this as it is, and a control plane that is not the
-// one agents report to can back it with the `observed_*` tables instead.
+// reported and what it said about its instances. Not events: the API's store of heartbeats
+// (`ObservedFleet`, src/api/observed-fleet.ts) implements this as it is, holding the reports this
+// control plane took and those other replicas wrote to the `observed_*` tables.
 
 export type InstanceState = 'starting' | 'ready' | 'unhealthy' | 'restarting' | 'exited' | 'oom' | 'stopped';
 
@@ -36,8 +36,6 @@ export interface ObservedState {
    * `instancesChanged` is `instancesChanged(previous, report)` for the host's previous report.
    */
   watch?(listener: (report: HostReport) => void): () => void;
-  /** Brings a copy held elsewhere (tables) up to date; the loops call it before each pass. */
-  refresh?(): Promise<void>;
 }
 
 /** States in which an instance still holds its memory and ports on the host. */

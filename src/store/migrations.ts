@@ -194,6 +194,13 @@ export const migrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 5,
+    name: 'observed instances: adopted',
+    // Replicas read each other's heartbeats back from observed_instances (src/api/observed-fleet.ts):
+    // the row holds all of an instance's report, as the replica that took it holds it in memory.
+    statements: [`ALTER TABLE observed_instances ADD COLUMN adopted boolean NOT NULL DEFAULT false`],
+  },
 ];
 
 // Any constant works as long as every berth process uses the same one.
