@@ -216,7 +216,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
 
   private toInstance(pin: Pin, bytes: Buffer): void {
     const writes = pin.upstream.writes;
-    const flushed = writes.write(bytes);
+    // a connection that ends after this answer writes at the turn's end (direct-writes.ts, holding)
+    const flushed = writes.write(bytes, this.closeAfterAnswer);
     this.kept(bytes, writes);
     // the instance reads slower than the client sends: wait for its connection to drain
     if (!flushed) {
@@ -495,7 +496,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   }
 
   private toClient(bytes: Buffer): void {
-    const flushed = this.writes.write(bytes);
+    const flushed = this.writes.write(bytes, this.closeAfterAnswer);
     this.kept(bytes, this.writes);
     // the client reads slower than the instance answers: hold the instance until it catches up
     if (!flushed) this.pin?.upstream.socket.pause();
@@ -560,11 +561,16 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
    */
   private finish(): void {
     this.done = true;
+    this.writes.whenReleased(() => this.close());
+    this.unpin();
+  }
+
+  /** Once the answer is in the kernel or queued behind it in libuv. */
+  private close(): void {
     // everything is in the kernel and nothing is unread: closing sends it and then FIN, without
     // a shutdown and its round of stream callbacks (`Connection: close` traffic pays these per request)
     if (!this.writes.queued && this.framing.idle && this.deferred === undefined) this.client.destroy();
     else this.client.destroySoon();
-    this.unpin();
   }
 
   onUpstreamEnd(): void {
@@ -643,7 +649,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     this.done = true;
     this.stopped = true;
     this.writes.write(rawAnswer(answer));
-    this.client.destroySoon();
+    // behind anything held to the turn's end, as the answer is
+    this.writes.whenReleased(() => this.client.destroySoon());
     this.unpin();
   }
 

@@ -139,3 +139,52 @@ it('writes through the stream while the socket connects, then directly, in order
   ours.end();
   expect((await received).equals(Buffer.concat(sent))).toBe(true);
 });
+
+describe('DirectWrites held to the end of the turn', () => {
+  it('holds small writes until the turn ends, keeps later writes behind them, then runs what waited', async () => {
+    const { ours, peer } = await pair();
+    const writes = new DirectWrites(ours, { onWritesDrained: () => {} });
+    const lent = Buffer.from('first ');
+    expect(writes.write(lent, true)).toBe(true);
+    // a copy is held: the lender may reuse its memory at once
+    lent.fill('x');
+    expect(writes.queued).toBe(false);
+    // not asked to wait, but written after the held bytes all the same
+    writes.write(Buffer.from('second '));
+    const order: string[] = [];
+    writes.whenReleased(() => order.push('released'));
+    // nothing has reached the kernel yet in this turn
+    expect(ours.bytesWritten).toBe(0);
+    setImmediate(() => order.push('immediate'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['released', 'immediate']);
+    writes.write(Buffer.from('third'));
+    ours.end();
+    expect((await readAll(peer)).toString()).toBe('first second third');
+  });
+
+  it('runs an action at once when nothing is held, and writes large bytes now', async () => {
+    const { ours, peer } = await pair();
+    const writes = new DirectWrites(ours, { onWritesDrained: () => {} });
+    let ran = false;
+    writes.whenReleased(() => (ran = true));
+    expect(ran).toBe(true);
+    const large = chunk(7, 64 * 1024);
+    writes.write(large, true);
+    expect(ours.bytesWritten).toBeGreaterThan(0);
+    ours.end();
+    expect((await readAll(peer)).equals(large)).toBe(true);
+  });
+
+  it('drops what is held when the socket is closed before the turn ends', async () => {
+    const { ours } = await pair();
+    const writes = new DirectWrites(ours, { onWritesDrained: () => {} });
+    writes.write(Buffer.from('never sent'), true);
+    let ran = false;
+    writes.whenReleased(() => (ran = true));
+    ours.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ran).toBe(true);
+    expect(ours.bytesWritten).toBe(0);
+  });
+});

@@ -84,6 +84,28 @@ function onDirectWriteDone(this: WriteRequest, status: number): void {
   writes.done(status, size);
 }
 
+/**
+ * Writes held to the end of the event loop's turn (`write(bytes, true)`), released together by one
+ * setImmediate, which runs right after the turn's I/O callbacks. A connection that ends after one
+ * answer (`Connection: close`) makes each of its writes and its close in a turn of their own
+ * otherwise: the kernel then wakes the instance and the client once per connection, where a proxy
+ * that handles a turn's reads first and writes after (HAProxy) wakes them once per batch. Measured
+ * on the bench machine under `Connection: close`: ~10 % more connections per second, and the
+ * instance behind the edge ~4 µs cheaper per request (docs/edge.md). Keep-alive traffic does not
+ * hold its writes: there it measured slightly slower.
+ */
+const holding: DirectWrites[] = [];
+let releaseScheduled = false;
+
+function releaseHeld(): void {
+  releaseScheduled = false;
+  // a release may start holding again (an owner's action writes): that waits for the next turn
+  for (const writes of holding.splice(0)) writes.release();
+}
+
+/** A held write larger than this is written now (after what is held), as a body streaming through. */
+const MAX_HELD = 16 * 1024;
+
 /** Who is told when a socket's queued writes are all out, after a write returned false. */
 export interface WritesOwner {
   onWritesDrained(): void;
@@ -102,6 +124,10 @@ export class DirectWrites {
   private waiting = false;
   /** for stream writes: each one's completion may be the one that empties the queue */
   private afterStreamWrite: (() => void) | undefined;
+  /** copies of the bytes held to the end of this turn, in order; undefined when none are */
+  private held: Buffer[] | undefined;
+  /** what waits for the held bytes to be written (a close) */
+  private afterRelease: (() => void) | undefined;
 
   constructor(
     private readonly socket: net.Socket | RawClient,
@@ -116,8 +142,47 @@ export class DirectWrites {
     return this.pending > 0 || this.socket.writableLength > 0;
   }
 
-  /** Writes `bytes`; false when enough wait to go out that the caller should hold off until told. */
-  write(bytes: Buffer): boolean {
+  /**
+   * Writes `bytes`; false when enough wait to go out that the caller should hold off until told.
+   * `untilTurnEnd`: a small write may wait for the end of this event-loop turn (see `holding`);
+   * once one waits, every later write of the turn does too, so they stay in order. Held bytes are
+   * copied: a lent chunk is free again at once.
+   */
+  write(bytes: Buffer, untilTurnEnd = false): boolean {
+    if (this.held !== undefined) {
+      this.held.push(Buffer.from(bytes));
+      return true;
+    }
+    if (untilTurnEnd && this.direct && bytes.length <= MAX_HELD && !this.queued) {
+      this.held = [Buffer.from(bytes)];
+      holding.push(this);
+      if (!releaseScheduled) {
+        releaseScheduled = true;
+        setImmediate(releaseHeld);
+      }
+      return true;
+    }
+    return this.writeNow(bytes);
+  }
+
+  /** Runs `action` once the held bytes are written: at once when none are held. */
+  whenReleased(action: () => void): void {
+    if (this.held === undefined) return action();
+    const before = this.afterRelease;
+    this.afterRelease = before === undefined ? action : () => (before(), action());
+  }
+
+  /** The turn is over: the held bytes go out (nowhere, if the socket was closed meanwhile), then what waited. */
+  release(): void {
+    const held = this.held;
+    const action = this.afterRelease;
+    this.held = undefined;
+    this.afterRelease = undefined;
+    if (held !== undefined && !this.socket.destroyed) for (const bytes of held) this.writeNow(bytes);
+    action?.();
+  }
+
+  private writeNow(bytes: Buffer): boolean {
     const socket = this.socket;
     const handle = (socket as unknown as { _handle?: WritableHandle | null })._handle;
     if (!this.direct || handle == null || socket.writableLength > 0 || socket.connecting || !socket.writable) return this.viaStream(bytes);
