@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import { BerthClient } from '../client/berth-client.js';
 import { serviceDecider, type ServiceCommand } from '../domain/service.js';
@@ -86,4 +87,42 @@ export async function startTestControlPlane(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface TestReplicas {
+  readonly a: TestControlPlane;
+  readonly b: TestControlPlane;
+  close(): Promise<void>;
+}
+
+/**
+ * Two replicas on one data directory (one schema, one secret key, one admin token), as `berth
+ * server` replicas share a database; Postgres only (BERTH_TEST_DATABASE_URL). Control loops run
+ * when `controlLoops` is given, with a quick leader retry unless it says otherwise.
+ */
+export async function startTestReplicas(controlLoops?: Exclude<ControlPlaneOptions['controlLoops'], false | undefined>): Promise<TestReplicas> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'berth-replicas-'));
+  const options = { dataDir, ...(controlLoops === undefined ? {} : { controlLoops: { leaderRetryMs: 200, ...controlLoops } }) };
+  const a = await startTestControlPlane(options);
+  const b = await startTestControlPlane(options);
+  return {
+    a,
+    b,
+    async close() {
+      await Promise.all([a.close(), b.close()]);
+      await dropTestDatabase(dataDir);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `probe` every 50 ms until it gives a value; fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
 }

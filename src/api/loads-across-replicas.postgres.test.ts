@@ -2,14 +2,10 @@
 // run: what an edge, a pusher or an agent tells one of them is what the other reads — the edges'
 // load for the leader's autoscaler, their drain state for any replica's answer to an agent, and
 // activations, each taken once. Skipped without the variable, as the other Postgres suites are.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
 import { BerthClient } from '../client/berth-client.js';
 import { EDGE_REPORT_TTL_MS } from '../reconcile/load-reports.js';
-import { dropTestDatabase, startTestControlPlane, type TestControlPlane } from './control-plane.fixture.js';
+import { startTestReplicas, until, type TestControlPlane, type TestReplicas } from './control-plane.fixture.js';
 import { startFakeAgent, type FakeAgent } from './fake-agent.fixture.js';
 import type { EdgeMetrics } from './protocol/load-protocol.js';
 
@@ -28,36 +24,9 @@ const line = (service: string, concurrency: number, instances: { id: string; lea
 });
 const report = (edge: string, services: Line[]) => ({ edge, at: new Date().toISOString(), intervalMs: 1_000, routeTableVersion: 1, services });
 
-/** Two replicas on one data directory: one schema, one secret key, one admin token. */
-async function startReplicas(controlLoops: boolean): Promise<{ a: TestControlPlane; b: TestControlPlane; close(): Promise<void> }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'berth-replicas-'));
-  const options = { dataDir, ...(controlLoops ? { controlLoops: { leaderRetryMs: 200 } } : {}) };
-  const a = await startTestControlPlane(options);
-  const b = await startTestControlPlane(options);
-  return {
-    a,
-    b,
-    async close() {
-      await Promise.all([a.close(), b.close()]);
-      await dropTestDatabase(dataDir);
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 if (url) {
   describe('edge reports, metrics and activations across two replicas', () => {
-    let replicas: Awaited<ReturnType<typeof startReplicas>>;
+    let replicas: TestReplicas;
     let a: TestControlPlane;
     let b: TestControlPlane;
     let edgeToA: BerthClient;
@@ -65,7 +34,7 @@ if (url) {
     let agentOnB: FakeAgent;
 
     beforeAll(async () => {
-      replicas = await startReplicas(false);
+      replicas = await startTestReplicas();
       ({ a, b } = replicas);
       const { token } = await a.tokens.issue({ scope: 'edge', name: 'edges' });
       edgeToA = new BerthClient({ url: a.url, token });
@@ -134,7 +103,7 @@ if (url) {
   });
 
   test('the leader autoscales on a report sent to the replica that does not lead', async () => {
-    const { a, b, close } = await startReplicas(true);
+    const { a, b, close } = await startTestReplicas({});
     try {
       const leader = await until('a leader', () => (a.loops?.isLeader() ? a : b.loops?.isLeader() ? b : undefined));
       const follower = leader === a ? b : a;

@@ -2,43 +2,13 @@
 // run: an agent's heartbeats to one of them are the other's observed state within seconds — the
 // route table it gives edges (and its long-polls wake), its status and host views, and the
 // leader's idea of which hosts are alive (src/api/observed-fleet.ts). Skipped without the variable.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
 import type { RouteTableDocument } from '../edge/route-table.js';
-import { dropTestDatabase, startTestControlPlane, type TestControlPlane } from './control-plane.fixture.js';
+import { startTestReplicas, until, type TestControlPlane } from './control-plane.fixture.js';
 import { startFakeAgent } from './fake-agent.fixture.js';
 
 const url = process.env.BERTH_TEST_DATABASE_URL;
-
-/** Two replicas on one data directory: one schema, one secret key, one admin token. */
-async function startReplicas(controlLoops: false | { heartbeatTimeoutMs: number }) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'berth-replicas-'));
-  const options = { dataDir, controlLoops: controlLoops && { leaderRetryMs: 200, ...controlLoops } };
-  const a = await startTestControlPlane(options);
-  const b = await startTestControlPlane(options);
-  return {
-    a,
-    b,
-    async close() {
-      await Promise.all([a.close(), b.close()]);
-      await dropTestDatabase(dataDir);
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** `GET /v1/edge/routes` as an edge asks it; undefined on 204 (nothing changed within `wait`). */
 async function routeTable(cp: TestControlPlane, token: string, after?: number, wait = 10_000): Promise<RouteTableDocument | undefined> {
@@ -54,7 +24,7 @@ const instancesOf = (table: RouteTableDocument | undefined, service: string) => 
 if (url) {
   describe('observed state across two replicas', () => {
     test("an agent's heartbeats to A are B's route table, status and host view; a long-poll on B wakes", async () => {
-      const { a, b, close } = await startReplicas(false);
+      const { a, b, close } = await startTestReplicas();
       try {
         const agent = await startFakeAgent(a, 'box-1');
         await a.createService('web', { run: 'node server.js', replicas: 1, http: { host: 'web.test' } }, 'sha256:web');
@@ -100,7 +70,7 @@ if (url) {
     });
 
     test('the leader keeps a host alive on heartbeats a follower takes, and marks it lost when they stop, as both replicas then show', async () => {
-      const { a, b, close } = await startReplicas({ heartbeatTimeoutMs: 2_000 });
+      const { a, b, close } = await startTestReplicas({ heartbeatTimeoutMs: 2_000 });
       let beating = true;
       try {
         const leader = await until('a leader', () => (a.loops?.isLeader() ? a : b.loops?.isLeader() ? b : undefined));
