@@ -4,12 +4,13 @@
 // the first value it sent of each is kept, as it saw the request (its TLS, its Host, its port).
 // X-Forwarded-For keeps what the client sent and gets the address the edge saw appended, as a
 // second field line (RFC 9110 §5.3: the same as a comma-separated list). `Forwarded` (RFC 7239)
-// is dropped from anyone else; a trusted proxy's is read where X-Forwarded-* is silent and passed
-// on with the edge's own element added.
+// is dropped from anyone else; a trusted proxy's is passed on with the edge's own element added,
+// and its `for=` is read for the client address where X-Forwarded-For is missing.
 //
-// Where a trusted proxy sends both, X-Forwarded-* wins, field by field: nginx, HAProxy and Envoy
-// set X-Forwarded-* and pass a client's `Forwarded` along untouched, so behind them `Forwarded`
-// is the client's word and X-Forwarded-* the proxy's.
+// A trusted proxy's `Forwarded` is never believed for the scheme or the host: nginx, HAProxy and
+// Envoy set X-Forwarded-* and pass a client's `Forwarded` along untouched, so behind them every
+// `proto=` and `host=` in it may be the client's own (an `https` it never used, another site's
+// host), and nothing in the header says which element the proxy wrote.
 import net from 'node:net';
 import { headerValue, headerValues } from './http-framing.js';
 
@@ -47,20 +48,14 @@ export interface ProxyClaims {
 }
 
 /**
- * A trusted proxy's claims: each from the first value of its X-Forwarded-* header, else from the
- * first `Forwarded` element that has it (`proto=`, `host=`), else the edge's own: `http`,
- * `authority` (the Host header) and `port` (the edge's). The port, when the proxy names none but
- * claims a scheme or host, is the one the client's URL implied: the host's, else the scheme's
- * default (as Rails and Spring derive it), not the edge's.
+ * A trusted proxy's claims: each from the first value of its X-Forwarded-* header, else the edge's
+ * own: `http`, `authority` (the Host header) and `port` (the edge's). The port, when the proxy names
+ * none but claims a scheme or host, is the one the client's URL implied: the host's, else the
+ * scheme's default (as Rails and Spring derive it), not the edge's.
  */
 export function proxyClaims(raw: Buffer, authority: string, port: string): ProxyClaims {
-  let proto = scheme(firstValue(headerValue(raw, 'x-forwarded-proto')));
-  let host = firstValue(headerValue(raw, 'x-forwarded-host'));
-  if (proto === '' || host === '') {
-    const elements = forwardedOf(raw);
-    if (proto === '') proto = scheme(firstParameter(elements, 'proto'));
-    if (host === '') host = hostValue(firstParameter(elements, 'host'));
-  }
+  const proto = scheme(firstValue(headerValue(raw, 'x-forwarded-proto')));
+  const host = hostValue(firstValue(headerValue(raw, 'x-forwarded-host')));
   let claimedPort = portValue(firstValue(headerValue(raw, 'x-forwarded-port')));
   if (claimedPort === '' && (proto !== '' || host !== '')) claimedPort = portOf(host === '' ? authority : host) || defaultPort(proto);
   return { proto: proto === '' ? 'http' : proto, host: host === '' ? authority : host, port: claimedPort === '' ? port : claimedPort };
@@ -68,9 +63,7 @@ export function proxyClaims(raw: Buffer, authority: string, port: string): Proxy
 
 /** The scheme a trusted proxy says the client used (as proxyClaims), for the affinity cookie's Secure without the rest. */
 export function claimedProto(raw: Buffer): string {
-  const proto = scheme(firstValue(headerValue(raw, 'x-forwarded-proto')));
-  if (proto !== '') return proto;
-  return scheme(firstParameter(forwardedOf(raw), 'proto')) || 'http';
+  return scheme(firstValue(headerValue(raw, 'x-forwarded-proto'))) || 'http';
 }
 
 /** What the edge can check trust with (TrustedProxies). */
@@ -212,6 +205,10 @@ export function forwardedElements(value: string): ForwardedElement[] | undefined
   }
 }
 
+const SCHEME = /^[a-z][a-z0-9+.-]*$/;
+/** what a Host may hold (RFC 3986 reg-name, IP literal, port): nothing that would read as two values or two lines */
+const HOST = /^[A-Za-z0-9\-._~%!$&'()*+=:[\]]+$/;
+
 /** a character of a token (RFC 9110 §5.6.2): what a parameter name is made of */
 const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 const isSpace = (c: number): boolean => c === 32 || c === 9;
@@ -220,18 +217,6 @@ function skipSpace(value: string, i: number): number {
   while (i < value.length && isSpace(value.charCodeAt(i))) i++;
   return i;
 }
-
-function firstParameter(elements: readonly ForwardedElement[], name: 'proto' | 'host'): string {
-  for (const element of elements) {
-    const value = element[name];
-    if (value !== undefined) return value;
-  }
-  return '';
-}
-
-const SCHEME = /^[a-z][a-z0-9+.-]*$/;
-/** what a Host may hold (RFC 3986 reg-name, IP literal, port): nothing that would read as two values or two lines */
-const HOST = /^[A-Za-z0-9\-._~%!$&'()*+=:[\]]+$/;
 
 /** A scheme in lower case, or '' when it is none. */
 function scheme(value: string): string {
