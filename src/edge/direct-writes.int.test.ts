@@ -188,3 +188,28 @@ describe('DirectWrites held to the end of the turn', () => {
     expect(ours.bytesWritten).toBe(0);
   });
 });
+
+describe('DirectWrites held to the end of the turn, past what a turn may hold', () => {
+  it('writes what is held and then the rest at once, in order, and says when to hold off', async () => {
+    const { ours, peer } = await pair();
+    const writes = new DirectWrites(ours, { onWritesDrained: () => {} });
+    const sent: Buffer[] = [Buffer.from('head ')];
+    writes.write(sent[0]!, true);
+    expect(ours.bytesWritten).toBe(0);
+    // a body streaming through in the same turn: 16 MiB to a peer that is not reading
+    let refused = 0;
+    for (let i = 0; i < 256; i++) {
+      const bytes = chunk(i, 64 * 1024);
+      sent.push(bytes);
+      if (!writes.write(bytes, true)) refused++;
+    }
+    expect(ours.bytesWritten).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+    let ran = false;
+    writes.whenReleased(() => (ran = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ran).toBe(true);
+    ours.end();
+    expect((await readAll(peer)).equals(Buffer.concat(sent))).toBe(true);
+  });
+});

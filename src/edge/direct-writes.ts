@@ -103,7 +103,7 @@ function releaseHeld(): void {
   for (const writes of holding.splice(0)) writes.release();
 }
 
-/** A held write larger than this is written now (after what is held), as a body streaming through. */
+/** At most this many bytes wait for a turn's end: past it, what is held goes now and the rest writes through (a body streaming through), with backpressure. */
 const MAX_HELD = 16 * 1024;
 
 /** Who is told when a socket's queued writes are all out, after a write returned false. */
@@ -126,6 +126,7 @@ export class DirectWrites {
   private afterStreamWrite: (() => void) | undefined;
   /** copies of the bytes held to the end of this turn, in order; undefined when none are */
   private held: Buffer[] | undefined;
+  private heldBytes = 0;
   /** what waits for the held bytes to be written (a close) */
   private afterRelease: (() => void) | undefined;
 
@@ -150,11 +151,18 @@ export class DirectWrites {
    */
   write(bytes: Buffer, untilTurnEnd = false): boolean {
     if (this.held !== undefined) {
-      this.held.push(Buffer.from(bytes));
-      return true;
+      if (this.heldBytes + bytes.length <= MAX_HELD) {
+        this.held.push(Buffer.from(bytes));
+        this.heldBytes += bytes.length;
+        return true;
+      }
+      // too much for one turn: what is held goes first, then this, as any write (release() still runs what waits)
+      this.writeHeld();
+      return this.writeNow(bytes);
     }
     if (untilTurnEnd && this.direct && bytes.length <= MAX_HELD && !this.queued) {
       this.held = [Buffer.from(bytes)];
+      this.heldBytes = bytes.length;
       holding.push(this);
       if (!releaseScheduled) {
         releaseScheduled = true;
@@ -174,12 +182,18 @@ export class DirectWrites {
 
   /** The turn is over: the held bytes go out (nowhere, if the socket was closed meanwhile), then what waited. */
   release(): void {
-    const held = this.held;
     const action = this.afterRelease;
-    this.held = undefined;
     this.afterRelease = undefined;
-    if (held !== undefined && !this.socket.destroyed) for (const bytes of held) this.writeNow(bytes);
+    this.writeHeld();
     action?.();
+  }
+
+  /** The held bytes to the socket (nowhere, if it was closed meanwhile); at most MAX_HELD, so what writeNow says of backpressure the next write hears. */
+  private writeHeld(): void {
+    const held = this.held;
+    this.held = undefined;
+    this.heldBytes = 0;
+    if (held !== undefined && !this.socket.destroyed) for (const bytes of held) this.writeNow(bytes);
   }
 
   private writeNow(bytes: Buffer): boolean {
