@@ -69,6 +69,9 @@ const STAMP_US = (column: string): string => `(extract(epoch FROM ${column}) * 1
 
 const UPSERT_HOST = `INSERT INTO observed_hosts (host_id, heartbeat_at, agent, usage) VALUES ($2, ${NOW}, $3::jsonb, $4::jsonb)
   ON CONFLICT (host_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, agent = excluded.agent, usage = excluded.usage
+    -- two reports of one host in flight at once (an agent retrying on another replica): the older
+    -- one, committing last, must not overwrite the newer; it then returns no row
+    WHERE observed_hosts.heartbeat_at <= excluded.heartbeat_at
   RETURNING ${STAMP_US('heartbeat_at')} AS stamp_us`;
 // The heartbeat is the host's whole truth: what it no longer reports is gone from it.
 const DELETE_GONE = `DELETE FROM observed_instances WHERE host_id = $1 AND NOT (id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb))))`;
@@ -164,12 +167,14 @@ export class ObservedFleet {
     }));
     const stamp = await this.db.transaction(async (tx) => {
       const [row] = await tx.query<{ stamp_us: number }>(UPSERT_HOST, [this.#stamp(), hostId, JSON.stringify(heartbeat.agent), JSON.stringify(heartbeat.usage)]);
+      // a newer report of the host is in the tables already: this one is history
+      if (row === undefined) return undefined;
       await tx.query(DELETE_GONE, [hostId, JSON.stringify(rows.map((r) => r.id))]);
       if (rows.length > 0) await tx.query(UPSERT_INSTANCES, [JSON.stringify(rows)]);
-      return row!.stamp_us;
+      return row.stamp_us;
     });
     // A report of the same instant as the one held replaces it: two heartbeats on one test clock.
-    this.#hold(hostId, { observation, stamp }, true);
+    if (stamp !== undefined) this.#hold(hostId, { observation, stamp }, true);
     return observation;
   }
 

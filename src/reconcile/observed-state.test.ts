@@ -126,6 +126,20 @@ test('ObservedFleet: the freshest report of each host, whichever control plane t
     expect(a.host('h2')?.usage.cpu.millicores).toBe(20);
     await b.readTables();
     expect(b.host('h2')?.usage.cpu.millicores).toBe(20);
+
+    // two reports in flight at once, the older committing last (an agent retrying on another
+    // replica): the tables keep the newer, and no replica takes the older from them
+    now += 1_000;
+    await b.record('h3', heartbeat('ready', 40));
+    now -= 500;
+    await a.record('h3', heartbeat('starting', 30));
+    now += 500;
+    const [row] = await store.driver.query<{ usage: { cpu: { millicores: number } } }>(`SELECT usage FROM observed_hosts WHERE host_id = 'h3'`);
+    expect(row?.usage.cpu.millicores).toBe(40);
+    const [instance] = await store.driver.query<{ state: string }>(`SELECT state FROM observed_instances WHERE id = 'web-1-0'`);
+    expect(instance?.state).toBe('ready');
+    await a.readTables();
+    expect(a.host('h3')?.usage.cpu.millicores).toBe(40);
   } finally {
     await store.close();
   }
