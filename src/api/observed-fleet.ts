@@ -34,6 +34,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
 import { instancesChanged, type HostReport } from '../reconcile/observed-state.js';
+import { DatabaseClock, DB_NOW } from '../store/database-clock.js';
 import type { SqlDriver } from '../store/sql-driver.js';
 import type { heartbeatRequestSchema } from './protocol/agent-protocol.js';
 
@@ -63,11 +64,9 @@ export interface ObservedFleetOptions {
 /** How far before the previous read's now() a read looks again (see the top of the file). */
 export const OVERLAP_MS = 2_000;
 
-// `$1` is the time to stamp and read with, or null for the database's now().
-const NOW = 'coalesce($1::timestamptz, now())';
 const STAMP_US = (column: string): string => `(extract(epoch FROM ${column}) * 1000000)::float8`;
 
-const UPSERT_HOST = `INSERT INTO observed_hosts (host_id, heartbeat_at, agent, usage) VALUES ($2, ${NOW}, $3::jsonb, $4::jsonb)
+const UPSERT_HOST = `INSERT INTO observed_hosts (host_id, heartbeat_at, agent, usage) VALUES ($2, ${DB_NOW}, $3::jsonb, $4::jsonb)
   ON CONFLICT (host_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, agent = excluded.agent, usage = excluded.usage
     -- two reports of one host in flight at once (an agent retrying on another replica): the older
     -- one, committing last, must not overwrite the newer; it then returns no row
@@ -87,7 +86,7 @@ const INSTANCE_JSON = `jsonb_strip_nulls(jsonb_build_object('id', i.id, 'state',
     'since', round(extract(epoch FROM i.since) * 1000)))
   || CASE WHEN i.last_exit IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('lastExit', i.last_exit) END`;
 // `$2` is the previous read's now(), null on the first read. One row with a null host when nothing changed.
-const READ_CHANGED = `WITH clock AS (SELECT ${NOW} AS now)
+const READ_CHANGED = `WITH clock AS (SELECT ${DB_NOW} AS now)
   SELECT ${STAMP_US('clock.now')} AS now_us, h.host_id, h.agent, h.usage, ${STAMP_US('h.heartbeat_at')} AS stamp_us,
     extract(epoch FROM clock.now - h.heartbeat_at)::float8 * 1000 AS age_ms,
     (SELECT coalesce(jsonb_agg(${INSTANCE_JSON}), '[]'::jsonb) FROM observed_instances i WHERE i.host_id = h.host_id) AS instances
@@ -118,10 +117,14 @@ export class ObservedFleet {
   #readAt: number | null = null;
   #reading: Promise<void> | undefined;
 
+  readonly #clock: DatabaseClock;
+
   constructor(
     private readonly db: SqlDriver,
     private readonly options: ObservedFleetOptions = {},
-  ) {}
+  ) {
+    this.#clock = new DatabaseClock(options.clock);
+  }
 
   /** Reads the tables now, then every `refreshMs` until close(). */
   start(): this {
@@ -148,7 +151,7 @@ export class ObservedFleet {
   }
 
   async record(hostId: string, heartbeat: Heartbeat): Promise<HostObservation> {
-    const observation: HostObservation = { hostId, heartbeatAt: this.#now(), agent: heartbeat.agent, usage: heartbeat.usage, instances: heartbeat.instances };
+    const observation: HostObservation = { hostId, heartbeatAt: this.#clock.now(), agent: heartbeat.agent, usage: heartbeat.usage, instances: heartbeat.instances };
     const at = observation.heartbeatAt.toISOString();
     const rows = heartbeat.instances.map((i) => ({
       id: i.id,
@@ -166,7 +169,7 @@ export class ObservedFleet {
       adopted: i.adopted,
     }));
     const stamp = await this.db.transaction(async (tx) => {
-      const [row] = await tx.query<{ stamp_us: number }>(UPSERT_HOST, [this.#stamp(), hostId, JSON.stringify(heartbeat.agent), JSON.stringify(heartbeat.usage)]);
+      const [row] = await tx.query<{ stamp_us: number }>(UPSERT_HOST, [this.#clock.stamp(), hostId, JSON.stringify(heartbeat.agent), JSON.stringify(heartbeat.usage)]);
       // a newer report of the host is in the tables already: this one is history
       if (row === undefined) return undefined;
       await tx.query(DELETE_GONE, [hostId, JSON.stringify(rows.map((r) => r.id))]);
@@ -180,8 +183,8 @@ export class ObservedFleet {
 
   /** Reads the reports other replicas wrote since the previous read; start() calls it on its interval. */
   async readTables(): Promise<void> {
-    const rows = await this.db.query<ChangedRow>(READ_CHANGED, [this.#stamp(), this.#readAt]);
-    const now = this.#now().getTime();
+    const rows = await this.db.query<ChangedRow>(READ_CHANGED, [this.#clock.stamp(), this.#readAt]);
+    const now = this.#clock.now().getTime();
     for (const row of rows) {
       if (row.host_id === null) continue;
       const observation: HostObservation = { hostId: row.host_id, heartbeatAt: new Date(now - row.age_ms), agent: row.agent, usage: row.usage, instances: row.instances };
@@ -228,11 +231,4 @@ export class ObservedFleet {
   }
 
   /** The time a statement stamps and reads with: null is the database's now(). */
-  #stamp(): string | null {
-    return this.options.clock?.().toISOString() ?? null;
-  }
-
-  #now(): Date {
-    return this.options.clock?.() ?? new Date();
-  }
 }

@@ -15,6 +15,7 @@
 // now() - received_at is within its TTL, so clock skew between replicas cannot age or revive one.
 // Ages come back in ms and are put on the reader's clock (`at = reader now - age`). A test gives
 // `clock` to stamp and read on its own time instead.
+import { DatabaseClock, DB_NOW } from '../store/database-clock.js';
 import type { SqlExecutor } from '../store/sql-driver.js';
 import { drainAtEdges, type DrainAtEdges, type EdgeDrainReport, type EdgeInstanceState } from './drain-at-edges.js';
 import { LoadSnapshot, type EdgeServiceLoad, type ExternalMetric } from './load-snapshot.js';
@@ -41,17 +42,15 @@ export interface Activation {
   readonly queued: number;
 }
 
-// `$1` in every statement is the time to use, or null for the database's now().
-const NOW = 'coalesce($1::timestamptz, now())';
-const AGE_MS = (column: string): string => `extract(epoch FROM ${NOW} - ${column})::float8 * 1000`;
-const FRESH = (column: string, ttlMs: number): string => `${column} >= ${NOW} - interval '${ttlMs} milliseconds'`;
+const AGE_MS = (column: string): string => `extract(epoch FROM ${DB_NOW} - ${column})::float8 * 1000`;
+const FRESH = (column: string, ttlMs: number): string => `${column} >= ${DB_NOW} - interval '${ttlMs} milliseconds'`;
 
-const UPSERT_EDGE = `INSERT INTO observed_edge_loads (edge, received_at, services, instances) VALUES ($2, ${NOW}, $3::jsonb, $4::jsonb)
+const UPSERT_EDGE = `INSERT INTO observed_edge_loads (edge, received_at, services, instances) VALUES ($2, ${DB_NOW}, $3::jsonb, $4::jsonb)
   ON CONFLICT (edge) DO UPDATE SET received_at = excluded.received_at, services = excluded.services, instances = excluded.instances`;
-const UPSERT_METRIC = `INSERT INTO observed_metrics (service, metric, value, received_at) VALUES ($2, $3, $4, ${NOW})
+const UPSERT_METRIC = `INSERT INTO observed_metrics (service, metric, value, received_at) VALUES ($2, $3, $4, ${DB_NOW})
   ON CONFLICT (service, metric) DO UPDATE SET value = excluded.value, received_at = excluded.received_at
   RETURNING received_at`;
-const INSERT_ACTIVATION = `INSERT INTO pending_activations (service, edge, queued, received_at) VALUES ($2, $3, $4, ${NOW})`;
+const INSERT_ACTIVATION = `INSERT INTO pending_activations (service, edge, queued, received_at) VALUES ($2, $3, $4, ${DB_NOW})`;
 // Only the asked instances, looked up by key in each fresh edge's map of them.
 const DRAINS = `SELECT e.edge, x.id, e.instances -> x.id AS state, ${AGE_MS('e.received_at')} AS age_ms
   FROM observed_edge_loads e CROSS JOIN unnest($2::text[]) AS x(id)
@@ -68,10 +67,14 @@ const METRICS = `WITH stale AS (DELETE FROM observed_metrics WHERE NOT (${FRESH(
 const TAKE_ACTIVATIONS = `DELETE FROM pending_activations RETURNING service, edge, queued, ${AGE_MS('received_at')} AS age_ms`;
 
 export class LoadReports {
+  readonly #clock: DatabaseClock;
+
   constructor(
     private readonly db: SqlExecutor,
-    private readonly options: { readonly clock?: () => Date } = {},
-  ) {}
+    options: { readonly clock?: () => Date } = {},
+  ) {
+    this.#clock = new DatabaseClock(options.clock);
+  }
 
   /** Replaces the edge's previous report. */
   async edgeReport(report: EdgeLoadReport): Promise<void> {
@@ -81,17 +84,17 @@ export class LoadReports {
       services.push({ service, concurrency, rps, queued });
       for (const { id, leaving, drained } of known ?? []) instances[id] = { leaving, drained };
     }
-    await this.db.query(UPSERT_EDGE, [this.#stamp(), report.edge, JSON.stringify(services), JSON.stringify(instances)]);
+    await this.db.query(UPSERT_EDGE, [this.#clock.stamp(), report.edge, JSON.stringify(services), JSON.stringify(instances)]);
   }
 
   /** Replaces the service's previous value of the metric; `at` is the database's time of it. */
   async metric(service: string, name: string, value: number): Promise<ExternalMetric> {
-    const [row] = await this.db.query<{ received_at: Date }>(UPSERT_METRIC, [this.#stamp(), service, name, value]);
+    const [row] = await this.db.query<{ received_at: Date }>(UPSERT_METRIC, [this.#clock.stamp(), service, name, value]);
     return { value, at: new Date(row!.received_at).getTime() };
   }
 
   async activation(service: string, edge: string, queued: number): Promise<void> {
-    await this.db.query(INSERT_ACTIVATION, [this.#stamp(), service, edge, queued]);
+    await this.db.query(INSERT_ACTIVATION, [this.#clock.stamp(), service, edge, queued]);
   }
 
   /** Whether the live edges are done with each of the leaving `instances` (drain-at-edges.ts); one query. */
@@ -99,8 +102,8 @@ export class LoadReports {
     const rows =
       instances.length === 0
         ? []
-        : await this.db.query<{ edge: string; id: string; state: EdgeInstanceState; age_ms: number }>(DRAINS, [this.#stamp(), [...instances]]);
-    const now = this.#now();
+        : await this.db.query<{ edge: string; id: string; state: EdgeInstanceState; age_ms: number }>(DRAINS, [this.#clock.stamp(), [...instances]]);
+    const now = this.#clock.now().getTime();
     const reports = new Map<string, EdgeDrainReport[]>();
     for (const { edge, id, state, age_ms } of rows) {
       const list = reports.get(id) ?? [];
@@ -112,12 +115,12 @@ export class LoadReports {
 
   /** The fresh edge reports and external metrics, for one autoscaler tick; drops stale rows. */
   async read(): Promise<LoadSnapshot> {
-    const at = this.#stamp();
+    const at = this.#clock.stamp();
     const [edges, metrics] = await Promise.all([
       this.db.query<{ services: EdgeServiceLoad[] }>(EDGE_LOADS, [at]),
       this.db.query<{ service: string; metric: string; value: number; age_ms: number }>(METRICS, [at]),
     ]);
-    const now = this.#now();
+    const now = this.#clock.now().getTime();
     return new LoadSnapshot(
       edges.map((e) => e.services),
       metrics.map((m) => ({ service: m.service, metric: m.metric, value: m.value, at: now - m.age_ms })),
@@ -126,17 +129,9 @@ export class LoadReports {
 
   /** Every activation not yet taken, oldest first; each is handed out once, whichever replica took it. */
   async takeActivations(): Promise<Activation[]> {
-    const rows = await this.db.query<{ service: string; edge: string; queued: number; age_ms: number }>(TAKE_ACTIVATIONS, [this.#stamp()]);
-    const now = this.#now();
+    const rows = await this.db.query<{ service: string; edge: string; queued: number; age_ms: number }>(TAKE_ACTIVATIONS, [this.#clock.stamp()]);
+    const now = this.#clock.now().getTime();
     return rows.map((r) => ({ service: r.service, edge: r.edge, queued: r.queued, at: now - r.age_ms })).sort((a, b) => a.at - b.at);
   }
 
-  /** The time a statement stamps and reads with: null is the database's now(). */
-  #stamp(): string | null {
-    return this.options.clock?.().toISOString() ?? null;
-  }
-
-  #now(): number {
-    return (this.options.clock?.() ?? new Date()).getTime();
-  }
 }
