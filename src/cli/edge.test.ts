@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../agent/port-allocator.js';
 import { EdgeListenError } from '../edge/edge.js';
-import { listenFailure } from './edge.js';
+import { listenFailure } from './listen-failure.js';
 import { canListen, expectCleanFailure as expectOneLineFailure, holdPort, runBerth, type CliRun } from './run-cli.fixture.js';
 
 const TOKEN = 'berth_edge_s3cret-token-for-tests';

@@ -13,7 +13,6 @@ import { listenFailure } from './listen-failure.js';
 import type { CommandModule } from './main.js';
 
 // edge.test.ts imports it from here, where it lived before berth server and berth up shared it
-export { listenFailure } from './listen-failure.js';
 
 /**
  * Where the last route table is kept without --data, under the directory the edge starts in.
