@@ -133,11 +133,9 @@ function portOrNothing(text: string, at: number): boolean {
   return at === text.length || (text.charCodeAt(at) === 58 && portValue(text.slice(at + 1)) !== '');
 }
 
-/** One element of a `Forwarded` header: the parameters the edge reads, unquoted. */
+/** One element of a `Forwarded` header: the one parameter the edge reads (for the client address), unquoted. */
 export interface ForwardedElement {
   for?: string;
-  proto?: string;
-  host?: string;
 }
 
 const NO_ELEMENTS: readonly ForwardedElement[] = [];
@@ -187,10 +185,10 @@ export function forwardedElements(value: string): ForwardedElement[] | undefined
         while (i < n && value[i] !== ';' && value[i] !== ',' && !isSpace(value.charCodeAt(i))) i++;
         parameter = value.slice(from, i);
       }
-      if (name === 'for' || name === 'proto' || name === 'host') {
-        // each parameter at most once per element (RFC 7239 §4)
-        if (element[name] !== undefined) return undefined;
-        element[name] = parameter;
+      if (name === 'for') {
+        // at most once per element (RFC 7239 §4); `proto=` and `host=` are never believed (top of file)
+        if (element.for !== undefined) return undefined;
+        element.for = parameter;
       }
       pairs++;
       i = skipSpace(value, i);
