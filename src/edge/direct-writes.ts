@@ -99,6 +99,14 @@ let releaseScheduled = false;
 
 function releaseHeld(): void {
   releaseScheduled = false;
+  releaseHeldWrites();
+}
+
+/**
+ * Writes what is held now, as the turn's end does. For code that runs without turns of the event
+ * loop (bench:edge-engine drives connections in a loop); the scheduled release then finds nothing.
+ */
+export function releaseHeldWrites(): void {
   // a release may start holding again (an owner's action writes): that waits for the next turn
   for (const writes of holding.splice(0)) writes.release();
 }
