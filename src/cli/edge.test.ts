@@ -142,6 +142,11 @@ describe('berth edge', () => {
     // a repeated flag adds to the list, and every entry is checked
     expectCleanFailure(await run('10.0.0.0/8', '127.0.0.1,lb.internal'), '--trust-proxy "lb.internal" is not an IP address or CIDR range; write addresses or CIDR ranges separated by commas, e.g. 10.0.0.0/8,127.0.0.1');
     expectCleanFailure(await run(''), '--trust-proxy lists no proxy; write addresses or CIDR ranges separated by commas, e.g. 10.0.0.0/8,127.0.0.1');
+    // the PROXY protocol from anyone, trusted by nobody, would let any client name any address
+    expectCleanFailure(
+      await edge('--listen', `127.0.0.1:${listen}`, '--proxy-protocol'),
+      '--proxy-protocol needs --trust-proxy naming the load balancers that send the header (e.g. --trust-proxy 10.0.0.0/8): from anyone else it could name any client',
+    );
     expect(await canListen(listen)).toBe(true);
     await sleep(300);
     expect(controlPlane.polls).toEqual([]);

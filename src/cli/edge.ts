@@ -28,6 +28,7 @@ interface Options {
   metricsListen?: string;
   id?: string;
   trustProxy?: string;
+  proxyProtocol?: boolean;
   requestTimeout: string;
   idleTimeout: string;
   connectTimeout: string;
@@ -115,6 +116,7 @@ async function edge(options: Options): Promise<void> {
   const listen = listenAddress('--listen', options.listen);
   const metricsListen = options.metricsListen === undefined ? undefined : listenAddress('--metrics-listen', options.metricsListen);
   const trusted = trustedProxies('--trust-proxy', options.trustProxy);
+  if (options.proxyProtocol === true && trusted === undefined) throw new ValidationError('--proxy-protocol needs --trust-proxy naming the load balancers that send the header (e.g. --trust-proxy 10.0.0.0/8): from anyone else it could name any client');
   const timeouts = {
     requestMs: timerFlag('--request-timeout', options.requestTimeout),
     idleMs: timerFlag('--idle-timeout', options.idleTimeout),
@@ -132,6 +134,7 @@ async function edge(options: Options): Promise<void> {
     link,
     ...(options.id === undefined ? {} : { edgeId: options.id }),
     ...(trusted === undefined ? {} : { trustedProxies: trusted.entries }),
+    ...(options.proxyProtocol === true ? { proxyProtocol: true } : {}),
     timeouts,
     log,
   }).catch((error: unknown) => {
@@ -170,6 +173,7 @@ export const edgeCommand: CommandModule = (program: Command) => {
       'addresses and CIDR ranges of the proxies in front (TLS, a load balancer), e.g. 10.0.0.0/8,127.0.0.1: their X-Forwarded-Proto and -Host are kept; everyone else\'s are replaced',
       addToList,
     )
+    .option('--proxy-protocol', 'the --trust-proxy peers are L4 load balancers that open each connection with a PROXY protocol header (v1 or v2): the client it names is the one in X-Forwarded-For and for ip affinity')
     .option('--request-timeout <duration>', 'how long an instance may stay silent on a request before the client gets 504', '60s')
     .option('--idle-timeout <duration>', 'how long a client connection may stay idle between requests', '60s')
     .option('--connect-timeout <duration>', 'how long a connection to an instance may take to open before the request tries another instance', '5s')

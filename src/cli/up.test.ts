@@ -29,6 +29,16 @@ describe('berth up', () => {
     expect(existsSync(data)).toBe(false);
   });
 
+  it('refuses --edge-proxy-protocol without --edge-trust-proxy, before starting anything', async () => {
+    const data = join(dir, 'data');
+    const run = await runBerth('up', '--data', data, '--listen', '127.0.0.1:0', '--edge-listen', '127.0.0.1:0', '--edge-proxy-protocol');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'berth: --edge-proxy-protocol needs --edge-trust-proxy naming the load balancers that send the header (e.g. --edge-trust-proxy 10.0.0.0/8): from anyone else it could name any client\n',
+    );
+    expect(existsSync(data)).toBe(false);
+  });
+
   it('names --edge-listen when its port is in use: one line, exit 1, no stack trace', async () => {
     const held = net.createServer();
     await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));

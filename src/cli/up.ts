@@ -13,6 +13,7 @@ import { startControlPlane, type ControlPlane } from '../api/control-plane.js';
 import { parseListenAddress, type ListenAddress } from '../api/listen-address.js';
 import { ApiListenError } from '../api/serve-api.js';
 import { BerthClient } from '../client/berth-client.js';
+import { ValidationError } from '../core/errors.js';
 import { HttpControlPlane } from '../edge/control-plane-link.js';
 import { EdgeListenError, startEdge, type RunningEdge } from '../edge/edge.js';
 import { PollRouteSource } from '../edge/poll-route-source.js';
@@ -31,6 +32,7 @@ interface UpOptions {
   edgeListen: string;
   edgeMetricsListen?: string;
   edgeTrustProxy?: string;
+  edgeProxyProtocol?: boolean;
   database?: string;
   logLevel: string;
 }
@@ -102,6 +104,7 @@ async function up(options: UpOptions): Promise<void> {
   const edgeListen = parseListenAddress(options.edgeListen, '--edge-listen');
   const edgeMetricsListen = options.edgeMetricsListen === undefined ? undefined : parseListenAddress(options.edgeMetricsListen, '--edge-metrics-listen');
   const trusted = trustedProxies('--edge-trust-proxy', options.edgeTrustProxy);
+  if (options.edgeProxyProtocol === true && trusted === undefined) throw new ValidationError('--edge-proxy-protocol needs --edge-trust-proxy naming the load balancers that send the header (e.g. --edge-trust-proxy 10.0.0.0/8): from anyone else it could name any client');
   const file = await fileToDeploy(options.file);
   const data = resolve(options.data);
   const log = pino({ name: 'berth', level: options.logLevel });
@@ -145,6 +148,7 @@ async function up(options: UpOptions): Promise<void> {
       link,
       edgeId: `up@${hostname()}`,
       ...(trusted === undefined ? {} : { trustedProxies: trusted.entries }),
+      ...(options.edgeProxyProtocol === true ? { proxyProtocol: true } : {}),
       log: edgeLog,
     }).catch((error: unknown) => {
       // a port in use and the like: one line naming the flag, as `berth edge` says it
@@ -200,6 +204,7 @@ export const upCommand: CommandModule = (program: Command) => {
     .option('--edge-listen <address>', 'host:port the edge accepts HTTP on', '127.0.0.1:8080')
     .option('--edge-metrics-listen <address>', 'serve the edge\'s Prometheus metrics at /metrics on this host:port, e.g. 127.0.0.1:9090 (berth edge --metrics-listen; default: not served)')
     .option('--edge-trust-proxy <list>', 'the edge keeps X-Forwarded-Proto and -Host from these proxies in front, e.g. 127.0.0.1 for a local TLS proxy (berth edge --trust-proxy)', addToList)
+    .option('--edge-proxy-protocol', 'the --edge-trust-proxy peers are L4 load balancers that open each connection with a PROXY protocol header (berth edge --proxy-protocol)')
     .option('--database <url>', 'Postgres server instead of the embedded database')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'warn')
     .action((options: UpOptions) => up(options));

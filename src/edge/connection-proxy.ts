@@ -25,6 +25,7 @@ import type { LoadUnit, ServiceInstances } from './service-instances.js';
 import { DirectWrites, type WritesOwner } from './direct-writes.js';
 import { keepChunk, type ChunkReader, type SocketReads } from './socket-reads.js';
 import { RawClient } from './raw-client.js';
+import { readProxyHeader } from './proxy-protocol.js';
 import { DEFAULT_CONNECT_MS, type UpstreamConnection, type UpstreamOwner } from './upstream-pool.js';
 
 const CONNECTION_LINE = /\r\nConnection:[^\r]*/gi;
@@ -50,6 +51,7 @@ function forwardedBytes(address: string, proto: string, host: string, port: stri
 }
 
 const NO_AFFINITY: AffinityKey = { key: undefined };
+const EMPTY = Buffer.alloc(0);
 
 /**
  * A head as it goes to the instance, in one buffer: its lines (without the line from `cutFrom` to
@@ -132,13 +134,19 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private activity = 0;
   private seenActivity = -1;
   private lastActive = 0;
-  private readonly address: string;
+  /** the client's address: the peer's, or the one a trusted balancer's PROXY header names */
+  private address: string;
+  /** the scheme and port the client reached the edge by, as the forwarding headers give them (a PROXY header may name others) */
+  private proto = 'http';
+  private port: string | undefined;
+  /** a trusted balancer's PROXY header is awaited (proxy-protocol.ts): the bytes of it read so far */
+  private proxyHeader: Buffer | undefined;
   /** what goes to the client goes through here, not client.write (direct-writes.ts) */
   private readonly writes: DirectWrites;
   /** the chunk being read now, lent by its socket for the call (socket-reads.ts) */
   private lent: Buffer | undefined;
-  /** the peer is a trusted proxy: its X-Forwarded-*, Forwarded and client address are believed (decided once, at accept) */
-  private readonly trusted: boolean;
+  /** the peer is a trusted proxy: its X-Forwarded-*, Forwarded and client address are believed (decided at accept, or by the client a PROXY header names) */
+  private trusted: boolean;
   /** the client address the pinned instance was picked for, under ip affinity from a trusted proxy */
   private pinnedClient: string | undefined;
   private forwardedHost = '\0';
@@ -160,6 +168,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   ) {
     this.address = clientAddress(client.remoteAddress);
     this.trusted = context.trustedProxies?.trusts(this.address) ?? false;
+    if (this.trusted && context.proxyProtocol === true) this.proxyHeader = EMPTY;
     this.writes = new DirectWrites(client, this);
     this.framing = new HttpFraming('request', this);
     // shared listeners rather than closures per connection: `Connection: close` traffic makes
@@ -185,6 +194,11 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   onClientData(chunk: Buffer): void {
     this.activity++;
     if (this.done) return;
+    if (this.proxyHeader !== undefined) {
+      const rest = this.takeProxyHeader(chunk);
+      if (rest === undefined) return;
+      chunk = rest;
+    }
     if (this.deferred !== undefined) {
       // read before the pause took hold: it stays behind the suspended request (an upgrade too:
       // its parser is past the switch, but the request has not gone anywhere yet)
@@ -199,6 +213,35 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     this.framing.push(chunk);
     this.chunk = undefined;
     this.flush();
+  }
+
+  /**
+   * Reads a trusted balancer's PROXY header off the connection's first bytes: the client it names
+   * is the connection's client from here on (its address in X-Forwarded-For and for ip affinity,
+   * trusted only if it is itself a trusted proxy). Returns what follows the header, if anything
+   * did; a connection whose header is not valid is closed, as HAProxy's `accept-proxy` does.
+   */
+  private takeProxyHeader(chunk: Buffer): Buffer | undefined {
+    const bytes = this.proxyHeader!.length === 0 ? chunk : Buffer.concat([this.proxyHeader!, chunk]);
+    const header = readProxyHeader(bytes);
+    if (header.kind === 'partial') {
+      // a copy: the chunk is lent by the socket for this call only
+      this.proxyHeader = Buffer.from(bytes);
+      return undefined;
+    }
+    this.proxyHeader = undefined;
+    if (header.kind === 'invalid') {
+      this.done = true;
+      this.client.destroy();
+      return undefined;
+    }
+    if (header.source !== undefined) {
+      this.address = header.source.address;
+      this.trusted = this.context.trustedProxies!.trusts(this.address);
+      this.port = String(header.destination!.port);
+    }
+    if (header.tls === true) this.proto = 'https';
+    return header.length < bytes.length ? bytes.subarray(header.length) : undefined;
   }
 
   private flush(): void {
@@ -365,14 +408,14 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
       this.closeAfterAnswer = true;
       this.rewrite = { extra: this.rewrite?.extra ?? '', close: true };
       if (head.connectionLineStart >= 0 && !head.forwarded) {
-        this.out.push(headWith(raw, this.forwarded('http', head.authority, this.context.port ?? ''), head.connectionLineStart, head.connectionLineEnd));
+        this.out.push(headWith(raw, this.forwarded(this.proto, head.authority, this.port ?? this.context.port ?? ''), head.connectionLineStart, head.connectionLineEnd));
         return;
       }
       raw = Buffer.from(raw.toString('latin1').replace(CONNECTION_LINE, ''), 'latin1');
     }
-    let proto = 'http';
+    let proto = this.proto;
     let host = head.authority;
-    let port = this.context.port ?? '';
+    let port = this.port ?? this.context.port ?? '';
     if (head.forwarded) {
       // a trusted proxy's word on how the client reached it is kept (its first values); anyone else's is dropped
       if (this.trusted) ({ proto, host, port } = proxyClaims(head.raw, host, port));

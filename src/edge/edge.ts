@@ -43,10 +43,19 @@ export interface EdgeOptions {
    * connection from one keeps its X-Forwarded-Proto and -Host. None: the edge sets both itself.
    */
   readonly trustedProxies?: readonly string[];
+  /**
+   * The trusted proxies are L4 load balancers that open each connection with a PROXY protocol
+   * header (v1 or v2) naming the client: the edge reads it and takes that client as the
+   * connection's. Needs `trustedProxies`; everyone else's connections are read as they are.
+   */
+  readonly proxyProtocol?: boolean;
   /** seeds the balancers' random choices, so a test run can be replayed */
   readonly seed?: number | string;
   readonly log?: (line: string) => void;
 }
+
+/** Why a PROXY protocol option alone is refused: whoever could send the header could name any client. */
+export const PROXY_PROTOCOL_NEEDS_TRUST = 'the PROXY protocol is read only from trusted proxies: name the load balancers that send it as trusted proxies (e.g. 10.0.0.0/8)';
 
 export const DEFAULT_TIMEOUTS: ProxyTimeouts = { requestMs: 60_000, idleMs: 60_000 };
 
@@ -89,6 +98,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   const log = options.log ?? ((line: string) => process.stderr.write(`berth edge: ${line}\n`));
   // first: a bad entry throws before anything is made
   const trusted = options.trustedProxies === undefined || options.trustedProxies.length === 0 ? undefined : new TrustedProxies(options.trustedProxies);
+  if (options.proxyProtocol === true && trusted === undefined) throw new Error(PROXY_PROTOCOL_NEEDS_TRUST);
   const timeouts: ProxyTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const edgeId = options.edgeId ?? `${hostname()}:${options.listen.port}`;
   const activator = new Activator(options.link, edgeId, log);
@@ -98,7 +108,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     ...(options.outlier === undefined ? {} : { outlier: options.outlier }),
   });
   const pool = new UpstreamPool({ ...DEFAULT_POOL_OPTIONS, ...options.pool });
-  const proxy = new HttpProxy(routing, pool, timeouts, trusted);
+  const proxy = new HttpProxy(routing, pool, timeouts, trusted, options.proxyProtocol === true);
   const tcp = new TcpProxy(routing, pool, options.tcpHost ?? options.listen.host, timeouts.connectMs);
   const metrics = new EdgeMetrics(routing, edgeId);
 

@@ -32,6 +32,8 @@ export interface ProxyContext {
   readonly timeouts: ProxyTimeouts;
   /** peers whose X-Forwarded-*, Forwarded and client address are believed; none: nobody's */
   readonly trustedProxies?: TrustedProxies;
+  /** trusted peers open each connection with a PROXY protocol header (proxy-protocol.ts) */
+  readonly proxyProtocol?: boolean;
   /** the port clients connect to, as X-Forwarded-Port gives it: set once the listener is bound (absent: no such line) */
   port?: string;
   /** a connection is gone: stop sweeping it */
@@ -48,8 +50,8 @@ export class HttpProxy {
   private readonly sweeper: NodeJS.Timeout;
   private readonly context: ProxyContext;
 
-  constructor(routing: Routing, pool: UpstreamPool, timeouts: ProxyTimeouts, trustedProxies?: TrustedProxies) {
-    this.context = { routing, pool, timeouts, trustedProxies, closed: (connection) => this.connections.delete(connection) };
+  constructor(routing: Routing, pool: UpstreamPool, timeouts: ProxyTimeouts, trustedProxies?: TrustedProxies, proxyProtocol = false) {
+    this.context = { routing, pool, timeouts, trustedProxies, proxyProtocol, closed: (connection) => this.connections.delete(connection) };
     // half-open: a client may finish sending and still wait for its answers
     this.server = net.createServer(ACCEPT, (socket) => {
       this.connections.add(new ClientConnection(socket, this.context));

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { readProxyHeader } from './proxy-protocol.js';
+
+const SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+
+/** A v2 header: command 1 PROXY / 0 LOCAL, family byte, the address block, then `tlvs`. */
+function v2(command: number, family: number, addresses: Buffer, tlvs = Buffer.alloc(0)): Buffer {
+  const fixed = Buffer.alloc(4);
+  fixed[0] = 0x20 | command;
+  fixed[1] = family;
+  fixed.writeUInt16BE(addresses.length + tlvs.length, 2);
+  return Buffer.concat([SIGNATURE, fixed, addresses, tlvs]);
+}
+
+function ipv4Block(source: number[], destination: number[], sourcePort: number, destinationPort: number): Buffer {
+  const block = Buffer.alloc(12);
+  Buffer.from(source).copy(block, 0);
+  Buffer.from(destination).copy(block, 4);
+  block.writeUInt16BE(sourcePort, 8);
+  block.writeUInt16BE(destinationPort, 10);
+  return block;
+}
+
+describe('PROXY protocol v1', () => {
+  it('reads TCP4 addresses and ports, and the header length', () => {
+    const header = 'PROXY TCP4 203.0.113.7 10.0.0.5 56324 443\r\n';
+    expect(readProxyHeader(Buffer.from(`${header}GET / HTTP/1.1\r\n`))).toEqual({
+      kind: 'complete',
+      length: header.length,
+      source: { address: '203.0.113.7', port: 56324 },
+      destination: { address: '10.0.0.5', port: 443 },
+    });
+  });
+
+  it('writes TCP6 addresses compressed and lower case, an IPv4-mapped one as IPv4', () => {
+    const result = readProxyHeader(Buffer.from('PROXY TCP6 2001:DB8:0:0:0:0:0:1 ::ffff:10.0.0.5 1 80\r\n'));
+    expect(result).toMatchObject({ kind: 'complete', source: { address: '2001:db8::1', port: 1 }, destination: { address: '10.0.0.5', port: 80 } });
+  });
+
+  it('UNKNOWN names nobody: the peer stays the client', () => {
+    expect(readProxyHeader(Buffer.from('PROXY UNKNOWN\r\n'))).toEqual({ kind: 'complete', length: 15 });
+    expect(readProxyHeader(Buffer.from('PROXY UNKNOWN ffff:f...f:ffff ffff:f...f:ffff 65535 65535\r\n'))).toMatchObject({ kind: 'complete' });
+  });
+
+  it('asks for more until the line ends', () => {
+    for (const part of ['P', 'PROXY', 'PROXY ', 'PROXY TCP4 203.0.113.7 10.0.0.5 56324 44']) expect(readProxyHeader(Buffer.from(part))).toEqual({ kind: 'partial' });
+  });
+
+  it.each([
+    ['GET / HTTP/1.1\r\n', 'does not begin with a PROXY protocol header'],
+    ['PROXY UDP4 1.2.3.4 1.2.3.5 1 2\r\n', 'family "UDP4"'],
+    ['PROXY TCP4 1.2.3.4 ::1 1 2\r\n', 'not both IPv4'],
+    ['PROXY TCP4 1.2.3.4 1.2.3.5 1 65536\r\n', 'not both 0-65535'],
+    ['PROXY TCP4 1.2.3.4 1.2.3.5 01 2\r\n', 'not both 0-65535'],
+    ['PROXY TCP4 1.2.3.4 1.2.3.5 1\r\n', 'is "PROXY TCP4|TCP6'],
+    [`PROXY TCP4 ${'1'.repeat(120)}`, 'at most 107 bytes'],
+  ])('refuses %j', (text, message) => {
+    const result = readProxyHeader(Buffer.from(text));
+    expect(result.kind).toBe('invalid');
+    expect(result.kind === 'invalid' && result.message).toContain(message);
+  });
+});
+
+describe('PROXY protocol v2', () => {
+  it('reads TCP over IPv4, skipping TLVs', () => {
+    const tlv = Buffer.from([0x04, 0x00, 0x03, 0x61, 0x62, 0x63]); // PP2_TYPE_NOOP, 3 bytes
+    const header = v2(1, 0x11, ipv4Block([198, 51, 100, 9], [10, 0, 0, 5], 40000, 8080), tlv);
+    expect(readProxyHeader(Buffer.concat([header, Buffer.from('GET /')]))).toEqual({
+      kind: 'complete',
+      length: header.length,
+      source: { address: '198.51.100.9', port: 40000 },
+      destination: { address: '10.0.0.5', port: 8080 },
+      tls: false,
+    });
+  });
+
+  it('says the client came over TLS when the SSL TLV has its client bit', () => {
+    const addresses = ipv4Block([198, 51, 100, 9], [10, 0, 0, 5], 40000, 443);
+    // PP2_TYPE_SSL, length 5: client = PP2_CLIENT_SSL, verify = 0
+    const ssl = Buffer.from([0x20, 0x00, 0x05, 0x01, 0, 0, 0, 0]);
+    expect(readProxyHeader(v2(1, 0x11, addresses, ssl))).toMatchObject({ tls: true });
+    const plain = Buffer.from([0x20, 0x00, 0x05, 0x00, 0, 0, 0, 0]);
+    expect(readProxyHeader(v2(1, 0x11, addresses, plain))).toMatchObject({ tls: false });
+    // a TLV that claims more bytes than the header has says nothing
+    expect(readProxyHeader(v2(1, 0x11, addresses, Buffer.from([0x20, 0x00, 0x09, 0x01])))).toMatchObject({ tls: false });
+  });
+
+  it('reads TCP over IPv6', () => {
+    const block = Buffer.alloc(36);
+    block.writeUInt16BE(0x2001, 0);
+    block.writeUInt16BE(0x0db8, 2);
+    block.writeUInt16BE(0x0007, 14);
+    block.writeUInt16BE(1, 30); // destination ::1
+    block.writeUInt16BE(5555, 32);
+    block.writeUInt16BE(443, 34);
+    expect(readProxyHeader(v2(1, 0x21, block))).toMatchObject({ source: { address: '2001:db8::7', port: 5555 }, destination: { address: '::1', port: 443 } });
+  });
+
+  it('LOCAL (a health check) and UNSPEC name nobody', () => {
+    expect(readProxyHeader(v2(0, 0x11, ipv4Block([1, 2, 3, 4], [5, 6, 7, 8], 1, 2)))).toEqual({ kind: 'complete', length: 28 });
+    expect(readProxyHeader(v2(1, 0x00, Buffer.alloc(0)))).toEqual({ kind: 'complete', length: 16 });
+  });
+
+  it('asks for more until the addresses have come', () => {
+    const header = v2(1, 0x11, ipv4Block([1, 2, 3, 4], [5, 6, 7, 8], 1, 2));
+    for (const n of [1, 12, 15, 16, 27]) expect(readProxyHeader(header.subarray(0, n))).toEqual({ kind: 'partial' });
+  });
+
+  it('refuses another version, another command, or addresses too short for their family', () => {
+    const version1 = v2(1, 0x11, ipv4Block([1, 2, 3, 4], [5, 6, 7, 8], 1, 2));
+    version1[12] = 0x11;
+    expect(readProxyHeader(version1)).toMatchObject({ kind: 'invalid', message: expect.stringContaining('version 1') });
+    const command = v2(1, 0x11, ipv4Block([1, 2, 3, 4], [5, 6, 7, 8], 1, 2));
+    command[12] = 0x22;
+    expect(readProxyHeader(command)).toMatchObject({ kind: 'invalid', message: expect.stringContaining('command 2') });
+    expect(readProxyHeader(v2(1, 0x11, Buffer.alloc(8)))).toMatchObject({ kind: 'invalid', message: expect.stringContaining('12 bytes') });
+    expect(readProxyHeader(v2(1, 0x21, Buffer.alloc(12)))).toMatchObject({ kind: 'invalid', message: expect.stringContaining('36 bytes') });
+  });
+});

@@ -1,0 +1,161 @@
+// The PROXY protocol (HAProxy's, versions 1 and 2): a load balancer that passes TCP through (an
+// L4 balancer: AWS NLB, HAProxy in `mode tcp`, Fly's and DigitalOcean's balancers) opens each
+// connection with a header naming the client's address and the address the client connected to.
+// Behind one, every connection comes from the balancer, so without the header the edge would
+// give every request the balancer's address in X-Forwarded-For and pin every client to one
+// instance under ip affinity.
+//
+// The edge reads the header only from peers it trusts (`--trust-proxy`), and only when told to
+// (`--proxy-protocol`); from anyone else a connection's first bytes are the protocol's own, so a
+// client cannot name itself another address. A trusted peer's connection without a valid header
+// is closed: the balancer is misconfigured, and guessing would misattribute every request.
+//
+// https://www.haproxy.org/download/3.0/doc/proxy-protocol.txt
+import net from 'node:net';
+
+/** One end of the proxied connection. */
+export interface ProxiedAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+export type ProxyHeader =
+  /** not all of the header has come yet: read more and ask again with all of it */
+  | { readonly kind: 'partial' }
+  | { readonly kind: 'invalid'; readonly message: string }
+  /**
+   * `length` bytes are the header; what follows is the connection's own. `source` and
+   * `destination` are undefined for a connection the balancer made for itself (v2 LOCAL, a
+   * health check) or one it could not name (v1 UNKNOWN, v2 UNSPEC or a UNIX socket): the peer
+   * is then the client, as without the protocol.
+   */
+  | {
+      readonly kind: 'complete';
+      readonly length: number;
+      readonly source?: ProxiedAddress;
+      readonly destination?: ProxiedAddress;
+      /** the client spoke TLS to the balancer (v2's PP2_TYPE_SSL with PP2_CLIENT_SSL set): its requests came over https */
+      readonly tls?: boolean;
+    };
+
+const V1_PREFIX = Buffer.from('PROXY ', 'latin1');
+/** the longest v1 line, CRLF included (the specification's 107) */
+const V1_MAX = 107;
+const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+const V2_FIXED = 16;
+const PARTIAL: ProxyHeader = { kind: 'partial' };
+
+/** The header at the start of `bytes` (everything read so far on the connection). */
+export function readProxyHeader(bytes: Buffer): ProxyHeader {
+  if (startsWith(bytes, V2_SIGNATURE)) return bytes.length < V2_SIGNATURE.length ? PARTIAL : readV2(bytes);
+  if (startsWith(bytes, V1_PREFIX)) return bytes.length < V1_PREFIX.length ? PARTIAL : readV1(bytes);
+  return invalid('the connection does not begin with a PROXY protocol header (v1 "PROXY ..." or the v2 signature)');
+}
+
+/** Whether `bytes` begins with `prefix`, or is a beginning of it. */
+function startsWith(bytes: Buffer, prefix: Buffer): boolean {
+  const n = Math.min(bytes.length, prefix.length);
+  return bytes.compare(prefix, 0, n, 0, n) === 0;
+}
+
+function invalid(message: string): ProxyHeader {
+  return { kind: 'invalid', message };
+}
+
+function readV1(bytes: Buffer): ProxyHeader {
+  const end = bytes.indexOf('\r\n', 0, 'latin1');
+  if (end < 0 || end + 2 > V1_MAX) return bytes.length >= V1_MAX ? invalid(`a PROXY v1 line is at most ${V1_MAX} bytes with its CRLF`) : PARTIAL;
+  const length = end + 2;
+  const fields = bytes.toString('latin1', 0, end).split(' ');
+  if (fields[1] === 'UNKNOWN') return { kind: 'complete', length };
+  if (fields.length !== 6) return invalid('a PROXY v1 line is "PROXY TCP4|TCP6 <source> <destination> <source port> <destination port>"');
+  const [, family, source, destination, sourcePort, destinationPort] = fields as [string, string, string, string, string, string];
+  const version = family === 'TCP4' ? 4 : family === 'TCP6' ? 6 : 0;
+  if (version === 0) return invalid(`PROXY v1 family "${family}" is not TCP4, TCP6 or UNKNOWN`);
+  if (net.isIP(source) !== version || net.isIP(destination) !== version) return invalid(`PROXY v1 addresses "${source}" and "${destination}" are not both IPv${version}`);
+  const ports = [sourcePort, destinationPort].map(v1Port);
+  if (ports[0] === undefined || ports[1] === undefined) return invalid(`PROXY v1 ports "${sourcePort}" and "${destinationPort}" are not both 0-65535`);
+  return { kind: 'complete', length, source: { address: canonical(source), port: ports[0] }, destination: { address: canonical(destination), port: ports[1] } };
+}
+
+function v1Port(text: string): number | undefined {
+  if (!/^(?:0|[1-9]\d{0,4})$/.test(text)) return undefined;
+  const port = Number(text);
+  return port <= 65_535 ? port : undefined;
+}
+
+function readV2(bytes: Buffer): ProxyHeader {
+  if (bytes.length < V2_FIXED) return PARTIAL;
+  const versionCommand = bytes[12]!;
+  if (versionCommand >> 4 !== 2) return invalid(`PROXY v2 header has version ${versionCommand >> 4}, not 2`);
+  const command = versionCommand & 0x0f;
+  if (command > 1) return invalid(`PROXY v2 command ${command} is neither LOCAL (0) nor PROXY (1)`);
+  const length = V2_FIXED + bytes.readUInt16BE(14);
+  if (bytes.length < length) return PARTIAL;
+  // LOCAL: the balancer's own connection (a health check); its addresses, if any, are skipped
+  if (command === 0) return { kind: 'complete', length };
+  const family = bytes[13]! >> 4;
+  const body = V2_FIXED;
+  if (family === 1) {
+    if (length - body < 12) return invalid('PROXY v2 IPv4 addresses take 12 bytes');
+    return {
+      kind: 'complete',
+      length,
+      source: { address: ipv4(bytes, body), port: bytes.readUInt16BE(body + 8) },
+      destination: { address: ipv4(bytes, body + 4), port: bytes.readUInt16BE(body + 10) },
+      tls: clientTls(bytes, body + 12, length),
+    };
+  }
+  if (family === 2) {
+    if (length - body < 36) return invalid('PROXY v2 IPv6 addresses take 36 bytes');
+    return {
+      kind: 'complete',
+      length,
+      source: { address: ipv6(bytes, body), port: bytes.readUInt16BE(body + 32) },
+      destination: { address: ipv6(bytes, body + 16), port: bytes.readUInt16BE(body + 34) },
+      tls: clientTls(bytes, body + 36, length),
+    };
+  }
+  // UNSPEC or a UNIX socket: no address the edge can use
+  return { kind: 'complete', length };
+}
+
+const PP2_TYPE_SSL = 0x20;
+const PP2_CLIENT_SSL = 0x01;
+
+/** Whether the TLVs from `at` to `end` say the client connected over TLS; a malformed TLV list says nothing. */
+function clientTls(bytes: Buffer, at: number, end: number): boolean {
+  while (at + 3 <= end) {
+    const type = bytes[at]!;
+    const length = bytes.readUInt16BE(at + 1);
+    if (at + 3 + length > end) return false;
+    if (type === PP2_TYPE_SSL) return length >= 1 && (bytes[at + 3]! & PP2_CLIENT_SSL) !== 0;
+    at += 3 + length;
+  }
+  return false;
+}
+
+function ipv4(bytes: Buffer, at: number): string {
+  return `${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}`;
+}
+
+function ipv6(bytes: Buffer, at: number): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(at + i).toString(16));
+  return canonical(groups.join(':'));
+}
+
+/**
+ * An address as the edge writes addresses: IPv6 compressed and lower case (as the WHATWG URL
+ * parser serializes it), an IPv4-mapped IPv6 address as its IPv4 address (as clientAddress()
+ * unwraps a peer's).
+ */
+function canonical(address: string): string {
+  if (!address.includes(':')) return address;
+  const compressed = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(compressed);
+  if (mapped === null) return compressed;
+  const high = parseInt(mapped[1]!, 16);
+  const low = parseInt(mapped[2]!, 16);
+  return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
+}
