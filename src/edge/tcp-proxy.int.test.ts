@@ -395,3 +395,108 @@ describe(`TCP routes hold connections at the hard limit (seed ${SEED})`, () => {
     expect(await oneConnection(port)).toBe('db-1');
   });
 });
+
+/** Polls `check` until it holds; fails naming `what` after a generous 5 s. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(10);
+  }
+}
+
+/** A TCP instance that greets with its id and keeps, per connection, all it receives. */
+async function recordingInstance(id: string): Promise<{ port: number; received: Buffer[][] }> {
+  const received: Buffer[][] = [];
+  const { port } = await listen((socket) => {
+    const chunks: Buffer[] = [];
+    received.push(chunks);
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', () => {});
+    socket.write(`${id}:`);
+  });
+  return { port, received };
+}
+
+describe(`TCP routes let a queued client leave and keep what it sends (seed ${SEED})`, () => {
+  // hard: 1, queue of 1: one client is served, one waits; the queue timeout is long, so only the
+  // client's leaving can free the place in these tests
+  const oneAtATime = { concurrency: { type: 'connections' as const, hard: 1 }, queue: { limit: 1, timeoutMs: 30_000 } };
+
+  it.each([
+    ['closes', (socket: net.Socket) => socket.destroy()],
+    ['resets', (socket: net.Socket) => socket.resetAndDestroy()],
+  ])('drops a queued client that %s at once: the next one gets its place, and the instance never sees it', async (_, leave) => {
+    const live = await countingInstance('db-1');
+    const { edge, port } = await edgeFor({ ...oneAtATime, instances: [at(live.port, 'db-1')] });
+    const service = edge.routing.tcpService(port)!;
+    const a = greetedBy(port);
+    expect(await a.instance).toBe('db-1');
+    const b = greetedBy(port);
+    await until(() => service.queued === 1, 'B is queued');
+    leave(b.socket);
+    expect(await b.instance).toBe('');
+    // B's place is free long before the queue timeout
+    await until(() => service.queued === 0, 'B has left the queue');
+    // C takes the place rather than being turned away as the queue is full
+    const c = greetedBy(port);
+    await until(() => service.queued === 1, 'C is queued');
+    a.socket.end();
+    expect(await c.instance).toBe('db-1');
+    c.socket.end();
+    await once(c.socket, 'close');
+    expect(live.served).toBe(2);
+  });
+
+  it('sends what a client wrote while queued to the instance first, in order, then what it writes once served', async () => {
+    const live = await recordingInstance('db-1');
+    const { edge, port } = await edgeFor({ ...oneAtATime, instances: [at(live.port, 'db-1')] });
+    const service = edge.routing.tcpService(port)!;
+    const a = greetedBy(port);
+    expect(await a.instance).toBe('db-1');
+    const b = greetedBy(port);
+    await until(() => service.queued === 1, 'B is queued');
+    // more than the edge holds for a queued client (64 KiB): the rest waits in TCP's buffers
+    const early = Buffer.alloc(256 * 1024);
+    for (let i = 0; i < early.length; i++) early[i] = (i * 7 + (i >> 10)) & 0xff;
+    b.socket.write(early.subarray(0, 1000));
+    await sleep(50);
+    b.socket.write(early.subarray(1000));
+    await sleep(100);
+    expect(service.queued).toBe(1);
+    a.socket.end();
+    expect(await b.instance).toBe('db-1');
+    b.socket.write('late');
+    const expected = Buffer.concat([early, Buffer.from('late')]);
+    await until(() => live.received.length === 2 && Buffer.concat(live.received[1]!).length >= expected.length, 'the instance has all of B');
+    expect(Buffer.concat(live.received[1]!).equals(expected)).toBe(true);
+    b.socket.destroy();
+  });
+
+  it('keeps the place of a queued client that half-closes after its request, and brings it the answer', async () => {
+    // answers once the client has said all it will (as in the half-close tests above)
+    const instance = await listen(
+      (socket) => {
+        let got = '';
+        socket.on('data', (chunk) => (got += chunk.toString()));
+        socket.on('end', () => socket.end(got.toUpperCase()));
+        socket.on('error', () => {});
+      },
+      { allowHalfOpen: true },
+    );
+    const { edge, port } = await edgeFor({ ...oneAtATime, instances: [at(instance.port)] });
+    const service = edge.routing.tcpService(port)!;
+    const holder = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    holder.on('error', () => {});
+    await until(() => service.connections === 1 && service.queued === 0, 'the first client holds the slot');
+    const client = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const answer = readAll(client);
+    await until(() => service.queued === 1, 'the client is queued');
+    client.end('hello');
+    // time for the edge to see the FIN; the client stays queued
+    await sleep(200);
+    expect(service.queued).toBe(1);
+    holder.destroy();
+    expect(await answer).toEqual({ text: 'HELLO', ended: true });
+  });
+});

@@ -7,16 +7,77 @@ import { recordSuccess } from './outlier-detection.js';
 import { DEFAULT_TCP_IDLE_MS } from './route-table.js';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
 import type { Routing } from './routing.js';
-import type { ServiceInstances } from './service-instances.js';
+import type { Admission, ServiceInstances } from './service-instances.js';
 import { keepChunk } from './socket-reads.js';
 import { DEFAULT_CONNECT_MS, type UpstreamConnection, type UpstreamOwner, type UpstreamPool } from './upstream-pool.js';
+import { leaveOnAbort } from './wait-queue.js';
+
+/** The most a queued client's bytes the edge holds for it; past this it stops reading the client. */
+const MAX_HELD_BYTES = 64 * 1024;
+
+/**
+ * A client waiting in the route's queue (at concurrency.hard everywhere). The edge reads it while
+ * it waits, only to learn when it leaves: a client that hangs up frees its place at once, and no
+ * instance connection is made for it. What it sends meanwhile is held, in order, and goes to the
+ * instance before anything later. Past MAX_HELD_BYTES the edge stops reading (TCP pushes back on
+ * the client), so memory stays bounded; a client that leaves after that is noticed only once it
+ * is served or its wait times out.
+ *
+ * A FIN is the hard case: a client that closes its socket and one that only shuts down its
+ * sending side to wait for the answer (`nc -N`, a request then shutdown(SHUT_WR)) send the same
+ * FIN, and nothing tells them apart without writing to the client, which the edge cannot do here.
+ * A FIN after some bytes is taken as a half-close, as on an open connection (both sides allow
+ * half-open): the client keeps its place, and once served its bytes then its FIN go to the
+ * instance and the answer comes back. A FIN before any byte is taken as leaving: such a client
+ * has asked nothing, so it most likely gave up (a banner grab of a server-speaks-first protocol,
+ * `nc -N host port </dev/null`, is the exception, and is dropped). A reset is always leaving. So a
+ * client that sent bytes and then closed still holds its place until served, when the first write
+ * to it fails.
+ */
+class QueuedClient {
+  readonly held: Buffer[] = [];
+  private heldBytes = 0;
+  private readonly onData = (chunk: Buffer): void => {
+    // a plain socket's chunks are fresh buffers, not a SocketReads buffer: keeping them is safe
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    if (this.heldBytes >= MAX_HELD_BYTES) this.client.pause();
+  };
+  private readonly onEnd = (): void => {
+    if (this.heldBytes === 0) this.leave();
+  };
+  private readonly leave = (): void => {
+    this.client.destroy();
+    this.leaving.abort();
+  };
+
+  /** `leaving` aborts when the client leaves, taking it out of the queue */
+  constructor(
+    private readonly client: net.Socket,
+    private readonly leaving: AbortController,
+  ) {
+    client.on('data', this.onData);
+    client.once('end', this.onEnd);
+    // a reset ('error', then 'close'), or the edge's own destroy
+    client.once('close', this.leave);
+    client.resume();
+  }
+
+  /** Served: the client goes back to unread until the instance's connection opens. */
+  stop(): void {
+    this.client.pause();
+    this.client.off('data', this.onData);
+    this.client.off('end', this.onEnd);
+    this.client.off('close', this.leave);
+  }
+}
 
 /**
  * One client connection piped to one instance. Each side's FIN is passed on as a FIN (both
  * sockets allow half-open connections), so a client that sends its request and shuts down its
  * side still gets the answer; the pipe closes once both sides have ended. A connect that fails
- * (refused, unreachable) is tried once more on another instance: nothing of the client's has
- * been read yet, so nothing is lost.
+ * (refused, unreachable) is tried once more on another instance: what the client sent while
+ * queued is still held, and nothing else of it has been read yet, so nothing is lost.
  */
 class TcpPipe implements InstanceAttachment, UpstreamOwner {
   attachmentSlot = -1;
@@ -32,6 +93,8 @@ class TcpPipe implements InstanceAttachment, UpstreamOwner {
     private readonly pool: UpstreamPool,
     private readonly key: string | undefined,
     private readonly connectMs: number,
+    /** what the client sent while queued, for the instance before anything else */
+    private held: Buffer[],
   ) {
     this.upstream = this.connect(instance);
     client.on('drain', () => this.upstream.socket.resume());
@@ -74,8 +137,16 @@ class TcpPipe implements InstanceAttachment, UpstreamOwner {
     this.upstream.socket.setTimeout(0);
     // a connect that worked ends a run of failures, as an answer below 500 does on the HTTP side
     if (this.instance !== undefined) recordSuccess(this.instance.outlier);
+    const upstream = this.upstream.socket;
+    for (const chunk of this.held) upstream.write(chunk);
+    this.held = [];
+    // its FIN came while it was queued (after some bytes: see QueuedClient): pass it on
+    if (this.client.readableEnded) {
+      upstream.end();
+      return;
+    }
     // the client's FIN ends the instance's side (pipe's default), and its bytes flow from here
-    this.client.pipe(this.upstream.socket);
+    this.client.pipe(upstream);
     this.client.resume();
   }
 
@@ -163,18 +234,31 @@ export class TcpProxy {
       return;
     }
     const key = service.config.affinity?.type === 'ip' ? clientAddress(client.remoteAddress) : undefined;
-    // at concurrency.hard everywhere, the connection waits in the route's queue unread (the
-    // listener pauses on connect), so nothing of the client's is lost; turned away (queue full or
+    // admitted at once, the client is not read until the instance's connection opens (the
+    // listener pauses on connect); at concurrency.hard everywhere, it waits in the route's queue,
+    // read only to hold its bytes and to see it leave (QueuedClient); turned away (queue full or
     // its timeout passed), it is closed without a byte: TCP has no 503 to send
-    void Promise.resolve(service.admit(key)).then((admission) => {
-      if (!admission.ok || client.destroyed) {
-        if (admission.ok) service.detach(admission.instance);
-        client.destroy();
-        return;
-      }
-      new TcpPipe(service, client, admission.instance, this.pool, key, this.connectMs);
-      client.setTimeout(service.config.idleTimeoutMs ?? DEFAULT_TCP_IDLE_MS, () => client.destroy());
+    const leaving = new AbortController();
+    const admitted = leaveOnAbort(leaving.signal, () => service.admit(key));
+    if (!(admitted instanceof Promise)) {
+      this.serve(service, client, admitted, key, []);
+      return;
+    }
+    const queued = new QueuedClient(client, leaving);
+    void admitted.then((admission) => {
+      queued.stop();
+      this.serve(service, client, admission, key, queued.held);
     });
+  }
+
+  private serve(service: ServiceInstances, client: net.Socket, admission: Admission, key: string | undefined, held: Buffer[]): void {
+    if (!admission.ok || client.destroyed) {
+      if (admission.ok) service.detach(admission.instance);
+      client.destroy();
+      return;
+    }
+    new TcpPipe(service, client, admission.instance, this.pool, key, this.connectMs, held);
+    client.setTimeout(service.config.idleTimeoutMs ?? DEFAULT_TCP_IDLE_MS, () => client.destroy());
   }
 
   close(): void {

@@ -3,12 +3,34 @@
 // stuck service answers 503 quickly instead of holding memory and clients forever.
 import type { QueueLimits } from './route-table.js';
 
-export type WaitOutcome<T> = { ok: true; value: T } | { ok: false; reason: 'full' | 'timeout' | 'closed' };
+/** `left`: the waiter's signal aborted (its client hung up) before it was served. */
+export type WaitOutcome<T> = { ok: true; value: T } | { ok: false; reason: 'full' | 'timeout' | 'closed' | 'left' };
 
 interface Waiter<K, T> {
   readonly key: K;
   readonly resolve: (outcome: WaitOutcome<T>) => void;
   timer: NodeJS.Timeout | undefined;
+  /** stops listening to the waiter's signal */
+  forget: (() => void) | undefined;
+}
+
+/** the signal of the `leaveOnAbort` call running now, taken by the waits queued inside it */
+let leaving: AbortSignal | undefined;
+
+/**
+ * Runs `enqueue`; a wait it queues leaves its queue as soon as `signal` aborts, freeing its place
+ * (a TCP client that hangs up while queued). The signal goes around ServiceInstances.admit, which
+ * has no parameter for it, so only a wait queued before `enqueue` first awaits sees it: admit
+ * queues synchronously. Passing the signal through admit to `wait` would make this unneeded.
+ */
+export function leaveOnAbort<R>(signal: AbortSignal, enqueue: () => R): R {
+  const outer = leaving;
+  leaving = signal;
+  try {
+    return enqueue();
+  } finally {
+    leaving = outer;
+  }
 }
 
 export class WaitQueue<K, T> {
@@ -19,18 +41,35 @@ export class WaitQueue<K, T> {
     return this.waiters.length - this.head;
   }
 
-  wait(key: K, limits: QueueLimits): Promise<WaitOutcome<T>> {
+  /** `signal`: the waiter leaves the queue when it aborts (by default the enclosing leaveOnAbort's). */
+  wait(key: K, limits: QueueLimits, signal: AbortSignal | undefined = leaving): Promise<WaitOutcome<T>> {
+    if (signal?.aborted) return Promise.resolve({ ok: false, reason: 'left' });
     if (this.length >= limits.limit) return Promise.resolve({ ok: false, reason: 'full' });
     return new Promise((resolve) => {
-      const waiter: Waiter<K, T> = { key, resolve, timer: undefined };
+      const waiter: Waiter<K, T> = { key, resolve, timer: undefined, forget: undefined };
       waiter.timer = setTimeout(() => {
         waiter.timer = undefined;
-        const at = this.waiters.indexOf(waiter, this.head);
-        if (at >= 0) this.waiters.splice(at, 1);
+        this.remove(waiter);
         resolve({ ok: false, reason: 'timeout' });
       }, limits.timeoutMs);
+      if (signal !== undefined) {
+        const leave = (): void => {
+          this.remove(waiter);
+          resolve({ ok: false, reason: 'left' });
+        };
+        signal.addEventListener('abort', leave, { once: true });
+        waiter.forget = () => signal.removeEventListener('abort', leave);
+      }
       this.waiters.push(waiter);
     });
+  }
+
+  /** Takes a waiter out of the queue before its turn (it timed out or left). */
+  private remove(waiter: Waiter<K, T>): void {
+    clearTimeout(waiter.timer);
+    waiter.forget?.();
+    const at = this.waiters.indexOf(waiter, this.head);
+    if (at >= 0) this.waiters.splice(at, 1);
   }
 
   /** Hands out to waiters in order while `take` finds something for the one at the front. */
@@ -41,6 +80,7 @@ export class WaitQueue<K, T> {
       if (value === undefined) break;
       this.head++;
       clearTimeout(waiter.timer);
+      waiter.forget?.();
       waiter.resolve({ ok: true, value });
     }
     // compact now and then rather than shifting on every hand-out
@@ -54,6 +94,7 @@ export class WaitQueue<K, T> {
     for (let i = this.head; i < this.waiters.length; i++) {
       const waiter = this.waiters[i]!;
       clearTimeout(waiter.timer);
+      waiter.forget?.();
       waiter.resolve({ ok: false, reason: 'closed' });
     }
     this.waiters.length = 0;
