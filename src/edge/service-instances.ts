@@ -149,33 +149,37 @@ export class ServiceInstances implements CandidateView<RoutedInstance> {
     return this.config.mode === 'per-request' ? 'request' : 'connection';
   }
 
-  /** Takes an instance, or waits in the right queue for one (already counted either way). */
-  admit(key?: string, unit: LoadUnit = this.defaultUnit): Promise<Admission> | Admission {
+  /**
+   * Takes an instance, or waits in the right queue for one (already counted either way).
+   * `leaving`: the waiter leaves its queue when it aborts (its client hung up), freeing its place.
+   */
+  admit(key?: string, unit: LoadUnit = this.defaultUnit, leaving?: AbortSignal): Promise<Admission> | Admission {
     const instance = this.take(key, undefined, unit);
     if (instance !== undefined) return { ok: true, instance };
-    return this.wait({ key, unit });
+    return this.wait({ key, unit }, leaving);
   }
 
-  private async wait(want: Want): Promise<Admission> {
+  private async wait(want: Want, leaving: AbortSignal | undefined): Promise<Admission> {
     const service = this.config.service;
     const serving = this.items.some((i) => i.ready && !i.leaving);
     if (!serving && this.config.activator !== undefined) {
       this.activations++;
-      const pending = this.activationWaiters.wait(want, this.config.activator);
+      const pending = this.activationWaiters.wait(want, this.config.activator, leaving);
       this.options.activate(service, this.activationWaiters.length);
       const outcome = await pending;
       if (outcome.ok) return { ok: true, instance: outcome.value };
-      this.rejected++;
+      // a client that left was not turned away: nobody hears the answer, and it is no rejection
+      if (outcome.reason !== 'left') this.rejected++;
       return { ok: false, status: 503, retryAfter: 5, message: `service ${service} is starting from zero and no instance was ready in time; retry shortly` };
     }
     if (!serving) {
       this.rejected++;
       return { ok: false, status: 503, retryAfter: 5, message: `service ${service} has no ready instance` };
     }
-    const outcome = await this.capacityWaiters.wait(want, this.config.queue);
+    const outcome = await this.capacityWaiters.wait(want, this.config.queue, leaving);
     if (outcome.ok) return { ok: true, instance: outcome.value };
-    this.rejected++;
-    const why = outcome.reason === 'full' ? 'its queue is full' : 'no instance freed up in time';
+    if (outcome.reason !== 'left') this.rejected++;
+    const why = outcome.reason === 'full' ? 'its queue is full' : outcome.reason === 'left' ? 'the client left while queued' : 'no instance freed up in time';
     return { ok: false, status: 503, retryAfter: 1, message: `service ${service} is at its concurrency limit and ${why}; retry shortly` };
   }
 

@@ -446,6 +446,8 @@ describe(`TCP routes let a queued client leave and keep what it sends (seed ${SE
     c.socket.end();
     await once(c.socket, 'close');
     expect(live.served).toBe(2);
+    // a client that left was not turned away: the route's rejections stay at none
+    expect(service.rejected).toBe(0);
   });
 
   it('sends what a client wrote while queued to the instance first, in order, then what it writes once served', async () => {

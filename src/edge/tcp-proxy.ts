@@ -10,7 +10,6 @@ import type { Routing } from './routing.js';
 import type { Admission, ServiceInstances } from './service-instances.js';
 import { keepChunk } from './socket-reads.js';
 import { DEFAULT_CONNECT_MS, type UpstreamConnection, type UpstreamOwner, type UpstreamPool } from './upstream-pool.js';
-import { leaveOnAbort } from './wait-queue.js';
 
 /** The most a queued client's bytes the edge holds for it; past this it stops reading the client. */
 const MAX_HELD_BYTES = 64 * 1024;
@@ -239,7 +238,7 @@ export class TcpProxy {
     // read only to hold its bytes and to see it leave (QueuedClient); turned away (queue full or
     // its timeout passed), it is closed without a byte: TCP has no 503 to send
     const leaving = new AbortController();
-    const admitted = leaveOnAbort(leaving.signal, () => service.admit(key));
+    const admitted = service.admit(key, service.defaultUnit, leaving.signal);
     if (!(admitted instanceof Promise)) {
       this.serve(service, client, admitted, key, []);
       return;

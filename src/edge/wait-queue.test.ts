@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { leaveOnAbort, WaitQueue } from './wait-queue.js';
+import { WaitQueue } from './wait-queue.js';
 
 const limits = { limit: 2, timeoutMs: 60_000 };
 
@@ -25,18 +25,6 @@ describe('wait queue', () => {
     const queue = new WaitQueue<string, number>();
     expect(await queue.wait('a', limits, AbortSignal.abort())).toEqual({ ok: false, reason: 'left' });
     expect(queue.length).toBe(0);
-  });
-
-  it('gives the signal of leaveOnAbort to the waits queued inside it, and only to those', async () => {
-    const queue = new WaitQueue<string, number>();
-    const left = new AbortController();
-    const inside = leaveOnAbort(left.signal, () => queue.wait('a', limits));
-    const outside = queue.wait('b', limits);
-    left.abort();
-    expect(await inside).toEqual({ ok: false, reason: 'left' });
-    expect(queue.length).toBe(1);
-    queue.close();
-    expect(await outside).toEqual({ ok: false, reason: 'closed' });
   });
 
   it('lets go of the signal of a served waiter', async () => {

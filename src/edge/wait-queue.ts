@@ -14,25 +14,6 @@ interface Waiter<K, T> {
   forget: (() => void) | undefined;
 }
 
-/** the signal of the `leaveOnAbort` call running now, taken by the waits queued inside it */
-let leaving: AbortSignal | undefined;
-
-/**
- * Runs `enqueue`; a wait it queues leaves its queue as soon as `signal` aborts, freeing its place
- * (a TCP client that hangs up while queued). The signal goes around ServiceInstances.admit, which
- * has no parameter for it, so only a wait queued before `enqueue` first awaits sees it: admit
- * queues synchronously. Passing the signal through admit to `wait` would make this unneeded.
- */
-export function leaveOnAbort<R>(signal: AbortSignal, enqueue: () => R): R {
-  const outer = leaving;
-  leaving = signal;
-  try {
-    return enqueue();
-  } finally {
-    leaving = outer;
-  }
-}
-
 export class WaitQueue<K, T> {
   private readonly waiters: Waiter<K, T>[] = [];
   private head = 0;
@@ -41,8 +22,8 @@ export class WaitQueue<K, T> {
     return this.waiters.length - this.head;
   }
 
-  /** `signal`: the waiter leaves the queue when it aborts (by default the enclosing leaveOnAbort's). */
-  wait(key: K, limits: QueueLimits, signal: AbortSignal | undefined = leaving): Promise<WaitOutcome<T>> {
+  /** `signal`: the waiter leaves the queue when it aborts (a client that hung up), freeing its place. */
+  wait(key: K, limits: QueueLimits, signal?: AbortSignal): Promise<WaitOutcome<T>> {
     if (signal?.aborted) return Promise.resolve({ ok: false, reason: 'left' });
     if (this.length >= limits.limit) return Promise.resolve({ ok: false, reason: 'full' });
     return new Promise((resolve) => {
