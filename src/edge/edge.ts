@@ -109,7 +109,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   });
   const pool = new UpstreamPool({ ...DEFAULT_POOL_OPTIONS, ...options.pool });
   const proxy = new HttpProxy(routing, pool, timeouts, trusted, options.proxyProtocol === true);
-  const tcp = new TcpProxy(routing, pool, options.tcpHost ?? options.listen.host, timeouts.connectMs);
+  const tcp = new TcpProxy(routing, pool, options.tcpHost ?? options.listen.host, timeouts.connectMs, trusted, options.proxyProtocol === true);
   const metrics = new EdgeMetrics(routing, edgeId);
 
   const versionWaiters = new Set<{ version: number; resolve: () => void }>();

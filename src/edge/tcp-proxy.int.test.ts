@@ -72,7 +72,10 @@ describe(`TCP routes (seed ${SEED})`, () => {
 type TcpEntry = NonNullable<RouteTableDocument['tcp']>[number];
 
 /** An edge with one TCP route to the given instances; closed after each test. */
-async function edgeFor(route: Omit<TcpEntry, 'port' | 'service'>, extra: { idleMs?: number; connectMs?: number } = {}): Promise<{ edge: RunningEdge; port: number }> {
+async function edgeFor(
+  route: Omit<TcpEntry, 'port' | 'service'>,
+  extra: { idleMs?: number; connectMs?: number; trustedProxies?: string[]; proxyProtocol?: boolean } = {},
+): Promise<{ edge: RunningEdge; port: number }> {
   const port = await freePort();
   const source = new MemoryRouteSource({ version: 1, tcp: [{ port, service: 'db', ...route }] });
   const edge = await startEdge({
@@ -82,6 +85,8 @@ async function edgeFor(route: Omit<TcpEntry, 'port' | 'service'>, extra: { idleM
     seed: SEED,
     log: () => {},
     timeouts: { ...(extra.idleMs === undefined ? {} : { idleMs: extra.idleMs }), ...(extra.connectMs === undefined ? {} : { connectMs: extra.connectMs }) },
+    ...(extra.trustedProxies === undefined ? {} : { trustedProxies: extra.trustedProxies }),
+    ...(extra.proxyProtocol === undefined ? {} : { proxyProtocol: extra.proxyProtocol }),
   });
   await edge.waitForVersion(1);
   opened.push(edge);
@@ -500,5 +505,57 @@ describe(`TCP routes let a queued client leave and keep what it sends (seed ${SE
     expect(service.queued).toBe(1);
     holder.destroy();
     expect(await answer).toEqual({ text: 'HELLO', ended: true });
+  });
+});
+
+describe(`TCP routes behind an L4 balancer sending the PROXY protocol (seed ${SEED})`, () => {
+  // the edge trusts 127.0.0.1 as the balancer; 127.0.0.2 is a stranger (both loopback on Linux)
+  const behindBalancer = { trustedProxies: ['127.0.0.1/32'], proxyProtocol: true };
+
+  /** A connection from `localAddress` that sends `parts` one write at a time, then its greeting's instance id ('' when closed without one). */
+  async function through(port: number, localAddress: string, parts: string[]): Promise<string> {
+    const { socket, instance } = greetedBy(port, localAddress);
+    await once(socket, 'connect');
+    for (const part of parts) {
+      socket.write(part);
+      await sleep(20);
+    }
+    const id = await instance;
+    socket.end();
+    if (!socket.destroyed) await once(socket, 'close');
+    return id;
+  }
+
+  it('keys ip affinity on the client a header names, and sends the instance only what follows the header', async () => {
+    const live = await recordingInstance('db-1');
+    const { port } = await edgeFor({ instances: [at(live.port, 'db-1')] }, behindBalancer);
+    // the header in two pieces, the client's first bytes in the same write as its end
+    expect(await through(port, '127.0.0.1', ['PROXY TCP4 203.0.113', '.7 10.0.0.5 5000 5432\r\nhello'])).toBe('db-1');
+    await until(() => live.received.length === 1 && Buffer.concat(live.received[0]!).toString() === 'hello', 'the instance has the bytes after the header');
+
+    const spread = await Promise.all(['db-1', 'db-2', 'db-3'].map(countingInstance));
+    const affine = await edgeFor({ affinity: { type: 'ip' }, instances: spread.map((instance, n) => at(instance.port, `db-${n + 1}`)) }, behindBalancer);
+    const owners = new Map<string, Set<string>>();
+    for (let round = 0; round < 2; round++) {
+      for (let n = 1; n <= 12; n++) {
+        const client = `198.51.100.${n}`;
+        const owner = await through(affine.port, '127.0.0.1', [`PROXY TCP4 ${client} 10.0.0.5 5000 5432\r\n`]);
+        owners.set(client, (owners.get(client) ?? new Set()).add(owner));
+      }
+    }
+    // each named client stays on one instance, and the twelve of them (one peer) do not all share one
+    for (const [client, seen] of owners) expect([client, seen.size]).toEqual([client, 1]);
+    expect(new Set([...owners.values()].map((seen) => [...seen][0])).size).toBeGreaterThan(1);
+  });
+
+  it("closes a balancer's connection whose header is malformed, and passes a stranger's bytes on as they are", async () => {
+    const live = await recordingInstance('db-1');
+    const { port } = await edgeFor({ instances: [at(live.port, 'db-1')] }, behindBalancer);
+    expect(await through(port, '127.0.0.1', ['HELLO not a header\r\n'])).toBe('');
+    expect(await through(port, '127.0.0.1', ['PROXY TCP4 203.0.113.7 ::1 1 2\r\n'])).toBe('');
+    expect(live.received).toHaveLength(0);
+    // a stranger cannot name a client: its header is just bytes, for the instance to make sense of
+    expect(await through(port, '127.0.0.2', ['PROXY TCP4 203.0.113.7 10.0.0.5 1 2\r\n'])).toBe('db-1');
+    await until(() => live.received.length === 1 && Buffer.concat(live.received[0]!).toString().startsWith('PROXY TCP4'), 'the instance has the stranger\'s bytes');
   });
 });

@@ -4,11 +4,13 @@
 import net from 'node:net';
 import { clientAddress } from './forwarded-headers.js';
 import { recordSuccess } from './outlier-detection.js';
+import { readProxyHeader } from './proxy-protocol.js';
 import { DEFAULT_TCP_IDLE_MS } from './route-table.js';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
 import type { Routing } from './routing.js';
 import type { Admission, ServiceInstances } from './service-instances.js';
 import { keepChunk } from './socket-reads.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 import { DEFAULT_CONNECT_MS, type UpstreamConnection, type UpstreamOwner, type UpstreamPool } from './upstream-pool.js';
 
 /** The most a queued client's bytes the edge holds for it; past this it stops reading the client. */
@@ -50,11 +52,13 @@ class QueuedClient {
     this.leaving.abort();
   };
 
-  /** `leaving` aborts when the client leaves, taking it out of the queue */
+  /** `leaving` aborts when the client leaves, taking it out of the queue; `held`: what came before it was queued (after a PROXY header) */
   constructor(
     private readonly client: net.Socket,
     private readonly leaving: AbortController,
+    held: Buffer[],
   ) {
+    for (const chunk of held) this.onData(chunk);
     client.on('data', this.onData);
     client.once('end', this.onEnd);
     // a reset ('error', then 'close'), or the edge's own destroy
@@ -193,12 +197,17 @@ class TcpPipe implements InstanceAttachment, UpstreamOwner {
 export class TcpProxy {
   private readonly listeners = new Map<number, net.Server>();
 
-  /** `connectMs`: how long a connection to an instance may take to open (the HTTP side's too) */
+  /**
+   * `connectMs`: how long a connection to an instance may take to open (the HTTP side's too).
+   * `proxyProtocol`: connections from the trusted proxies open with a PROXY header (proxy-protocol.ts).
+   */
   constructor(
     private readonly routing: Routing,
     private readonly pool: UpstreamPool,
     private readonly host: string,
     private readonly connectMs = DEFAULT_CONNECT_MS,
+    private readonly trustedProxies?: TrustedProxies,
+    private readonly proxyProtocol = false,
   ) {}
 
   /** Opens listeners for new route ports and closes those of ports no longer routed. */
@@ -227,12 +236,47 @@ export class TcpProxy {
 
   private accept(port: number, client: net.Socket): void {
     client.on('error', () => {});
+    const peer = clientAddress(client.remoteAddress);
+    if (this.proxyProtocol && this.trustedProxies?.trusts(peer) === true) this.readProxyHeader(port, client, peer);
+    else this.admit(port, client, peer, []);
+  }
+
+  /**
+   * A trusted balancer's connection: its PROXY header first, naming the client ip affinity keys
+   * on. What follows the header in the same read is the client's first bytes. No valid header
+   * within the route's connect timeout closes the connection, as does a malformed one.
+   */
+  private readProxyHeader(port: number, client: net.Socket, peer: string): void {
+    let bytes: Buffer = Buffer.alloc(0);
+    const giveUp = (): void => void client.destroy();
+    const timer = setTimeout(giveUp, this.connectMs);
+    const onData = (chunk: Buffer): void => {
+      // a plain socket's chunks are fresh buffers: keeping them is safe
+      bytes = bytes.length === 0 ? chunk : Buffer.concat([bytes, chunk]);
+      const header = readProxyHeader(bytes);
+      if (header.kind === 'partial') return;
+      client.pause();
+      client.off('data', onData);
+      client.off('end', giveUp);
+      clearTimeout(timer);
+      if (header.kind === 'invalid') return giveUp();
+      this.admit(port, client, header.source?.address ?? peer, header.length < bytes.length ? [bytes.subarray(header.length)] : []);
+    };
+    client.on('data', onData);
+    // a FIN before the whole header: nothing can be proxied
+    client.once('end', giveUp);
+    client.once('close', () => clearTimeout(timer));
+    client.resume();
+  }
+
+  /** `address`: the client's (the peer, or whom a PROXY header named); `early`: bytes it sent already. */
+  private admit(port: number, client: net.Socket, address: string, early: Buffer[]): void {
     const service = this.routing.tcpService(port);
-    if (service === undefined) {
+    if (service === undefined || client.destroyed) {
       client.destroy();
       return;
     }
-    const key = service.config.affinity?.type === 'ip' ? clientAddress(client.remoteAddress) : undefined;
+    const key = service.config.affinity?.type === 'ip' ? address : undefined;
     // admitted at once, the client is not read until the instance's connection opens (the
     // listener pauses on connect); at concurrency.hard everywhere, it waits in the route's queue,
     // read only to hold its bytes and to see it leave (QueuedClient); turned away (queue full or
@@ -240,10 +284,10 @@ export class TcpProxy {
     const leaving = new AbortController();
     const admitted = service.admit(key, service.defaultUnit, leaving.signal);
     if (!(admitted instanceof Promise)) {
-      this.serve(service, client, admitted, key, []);
+      this.serve(service, client, admitted, key, early);
       return;
     }
-    const queued = new QueuedClient(client, leaving);
+    const queued = new QueuedClient(client, leaving, early);
     void admitted.then((admission) => {
       queued.stop();
       this.serve(service, client, admission, key, queued.held);
