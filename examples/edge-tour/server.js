@@ -32,6 +32,11 @@ function* clientTexts(buffer) {
 function serveHttp() {
   const server = createHttpServer((req, res) => {
     if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    // who the edge says the client is, and how it came: X-Forwarded-For's last address, -Proto, -Port
+    if (req.url === '/whoami') {
+      const client = String(req.headers['x-forwarded-for'] ?? '').split(',').pop().trim();
+      return void res.writeHead(200, { 'content-type': 'text/plain' }).end(`${service}: instance=${instance} client=${client} proto=${req.headers['x-forwarded-proto']} port=${req.headers['x-forwarded-port']}\n`);
+    }
     // hangs up without answering, as a crashing handler would: the edge answers 502
     if (req.url === '/crash') return void req.socket.destroy();
     res.writeHead(200, { 'content-type': 'text/plain' }).end(`${service}: instance=${instance}\n`);

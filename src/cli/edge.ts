@@ -142,7 +142,7 @@ async function edge(options: Options): Promise<void> {
     throw error.listener === 'listen' ? listenFailure('--listen', options.listen, error) : listenFailure('--metrics-listen', options.metricsListen ?? '', error);
   });
   log(
-    `listening on ${listen.host}:${running.port}${running.metricsPort === undefined ? '' : `, metrics on ${metricsListen!.host}:${running.metricsPort}/metrics`}; routes from ${controlPlane}, the last table kept in ${join(resolvePath(options.data), ROUTE_TABLE_FILE)}${trusted === undefined ? '' : `; X-Forwarded-Proto and -Host kept from ${trusted.entries.join(',')}`}`,
+    `listening on ${listen.host}:${running.port}${running.metricsPort === undefined ? '' : `, metrics on ${metricsListen!.host}:${running.metricsPort}/metrics`}; routes from ${controlPlane}, the last table kept in ${join(resolvePath(options.data), ROUTE_TABLE_FILE)}${trusted === undefined ? '' : `; X-Forwarded-Proto and -Host kept from ${trusted.entries.join(',')}`}${options.proxyProtocol === true ? ', each of their connections opening with a PROXY protocol header' : ''}`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => {

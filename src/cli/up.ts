@@ -57,6 +57,8 @@ interface EdgeUrls {
   readonly port: number;
   /** Prometheus text, with --edge-metrics-listen */
   readonly metricsUrl: string | undefined;
+  /** with --edge-proxy-protocol: the trusted proxies whose connections must open with a PROXY header */
+  readonly proxyProtocolFrom: readonly string[] | undefined;
 }
 
 /** Every instance the local agent runs is stopped with `up`: one box owns its processes. */
@@ -80,6 +82,8 @@ type ServiceRoute = { readonly host: string } | { readonly tcpPort: number };
 
 function printWhere(cp: ControlPlane, edge: EdgeUrls, results: readonly DeployedService[], routes: ReadonlyMap<string, ServiceRoute>): void {
   const lines = ['', 'berth is up', `  edge:        ${edge.url}`];
+  // a local curl is then one of those proxies: without a header its connection is closed
+  if (edge.proxyProtocolFrom !== undefined) lines.push(`    connections from ${edge.proxyProtocolFrom.join(',')} open with a PROXY protocol header (curl --haproxy-protocol)`);
   const edgeHost = new URL(edge.url).host.replace(/:\d+$/, '');
   for (const r of results) {
     const route = routes.get(r.service);
@@ -185,7 +189,7 @@ async function up(options: UpOptions): Promise<void> {
         if (!signal.signal.aborted) say(`berth up: deploy failed: ${(error as Error).message}\nberth keeps running; fix ${file} and run berth deploy -f ${file}`);
       }
     }
-    if (!signal.signal.aborted) printWhere(cp, { url: edgeUrl, port: edge.port, metricsUrl }, results, routes);
+    if (!signal.signal.aborted) printWhere(cp, { url: edgeUrl, port: edge.port, metricsUrl, proxyProtocolFrom: options.edgeProxyProtocol === true ? trusted?.entries : undefined }, results, routes);
     await interrupted;
     say('berth up: stopping');
   } finally {
