@@ -78,7 +78,7 @@ export interface HttpRoute {
 export interface ConnectionLimits {
   /** above this many open connections the edge prefers other instances */
   readonly soft?: number;
-  /** never exceeded: a new connection is held, unread, in the route's queue, then closed */
+  /** never exceeded: a new connection is held in the route's queue, then closed */
   readonly hard?: number;
 }
 
@@ -304,7 +304,7 @@ const tcpRouteFields = {
   balancer: balancer.optional().meta({ description: 'how an instance is picked for a connection without affinity; default least-outstanding' }),
   affinity: tcpAffinity.optional().meta({ description: 'ip: connections from one client address go to one instance' }),
   concurrency: tcpConcurrency.optional().meta({ description: 'open connections per instance: above soft the edge prefers others, hard is never exceeded' }),
-  queue: queue.optional().meta({ description: 'new connections held, unread, while every instance is at concurrency.hard; closed when the queue is full or its timeout passes' }),
+  queue: queue.optional().meta({ description: 'new connections held while every instance is at concurrency.hard (what they send meanwhile goes to the instance first); closed when the queue is full or its timeout passes' }),
 };
 
 // fields users bring over from http: routes or other proxies
