@@ -19,11 +19,15 @@
 // heartbeat_at)`: its age as the database sees it, put on this replica's clock, so skew between
 // replicas neither ages nor revives a host (as for edge reports, src/reconcile/load-reports.ts).
 //
-// "Changed since the previous read" is `heartbeat_at > previous read's now() - OVERLAP_MS`: a
-// heartbeat stamped just before a read but committed after it is read the next time, as long as its
-// transaction took under OVERLAP_MS (it takes milliseconds); a slower one is overtaken by the
-// host's next heartbeat, which carries its whole truth again. The first read takes every host, so
-// a restarted control plane knows the fleet before the next heartbeats.
+// "Changed since the previous read" is by transaction, as the event store reads its log: each host
+// row carries the id of the transaction that last wrote it (`tx_id`), and a read takes the rows
+// with `tx_id >= cursor`, then moves the cursor to its own snapshot's xmin, the oldest transaction
+// still running. Every transaction below it had ended when the read looked, so its rows were read
+// then; any later write has a `tx_id` at or above it, so the next read takes it however long its
+// transaction ran. A row can be read twice (written by a transaction above the xmin but already
+// committed): its stamp is no newer than the one held, so it changes nothing and wakes no one. The
+// first read (cursor 0) takes every host, so a restarted control plane knows the fleet before the
+// next heartbeats.
 //
 // Reports learned from the tables are told to watchers like the ones taken here, with
 // `instancesChanged` against the report they replace: the edges' route table rebuilds (and its
@@ -61,13 +65,11 @@ export interface ObservedFleetOptions {
   readonly log?: (error: unknown) => void;
 }
 
-/** How far before the previous read's now() a read looks again (see the top of the file). */
-export const OVERLAP_MS = 2_000;
-
 const STAMP_US = (column: string): string => `(extract(epoch FROM ${column}) * 1000000)::float8`;
 
-const UPSERT_HOST = `INSERT INTO observed_hosts (host_id, heartbeat_at, agent, usage) VALUES ($2, ${DB_NOW}, $3::jsonb, $4::jsonb)
-  ON CONFLICT (host_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, agent = excluded.agent, usage = excluded.usage
+// tx_id on every write, the update too: readers find what changed by it (see the top of the file).
+const UPSERT_HOST = `INSERT INTO observed_hosts (host_id, heartbeat_at, agent, usage, tx_id) VALUES ($2, ${DB_NOW}, $3::jsonb, $4::jsonb, pg_current_xact_id())
+  ON CONFLICT (host_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, agent = excluded.agent, usage = excluded.usage, tx_id = excluded.tx_id
     -- two reports of one host in flight at once (an agent retrying on another replica): the older
     -- one, committing last, must not overwrite the newer; it then returns no row
     WHERE observed_hosts.heartbeat_at <= excluded.heartbeat_at
@@ -85,16 +87,16 @@ const INSTANCE_JSON = `jsonb_strip_nulls(jsonb_build_object('id', i.id, 'state',
     'message', i.message, 'rssBytes', i.rss_bytes, 'cpuMillicores', i.cpu_millicores, 'adopted', i.adopted,
     'since', round(extract(epoch FROM i.since) * 1000)))
   || CASE WHEN i.last_exit IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('lastExit', i.last_exit) END`;
-// `$2` is the previous read's now(), null on the first read. One row with a null host when nothing changed.
-const READ_CHANGED = `WITH clock AS (SELECT ${DB_NOW} AS now)
-  SELECT ${STAMP_US('clock.now')} AS now_us, h.host_id, h.agent, h.usage, ${STAMP_US('h.heartbeat_at')} AS stamp_us,
+// `$2` is the cursor (0 on the first read); the new one is this statement's own snapshot's xmin.
+// One row with a null host when nothing changed, to carry the cursor.
+const READ_CHANGED = `WITH clock AS (SELECT ${DB_NOW} AS now, pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS cursor)
+  SELECT clock.cursor, h.host_id, h.agent, h.usage, ${STAMP_US('h.heartbeat_at')} AS stamp_us,
     extract(epoch FROM clock.now - h.heartbeat_at)::float8 * 1000 AS age_ms,
     (SELECT coalesce(jsonb_agg(${INSTANCE_JSON}), '[]'::jsonb) FROM observed_instances i WHERE i.host_id = h.host_id) AS instances
-  FROM clock LEFT JOIN observed_hosts h
-    ON $2::float8 IS NULL OR h.heartbeat_at > to_timestamp($2::float8 / 1000000) - interval '${OVERLAP_MS} milliseconds'`;
+  FROM clock LEFT JOIN observed_hosts h ON h.tx_id >= $2::text::xid8`;
 
 interface ChangedRow {
-  now_us: number;
+  cursor: number;
   host_id: string | null;
   agent: Heartbeat['agent'];
   usage: Heartbeat['usage'];
@@ -113,8 +115,8 @@ export class ObservedFleet {
   readonly #hosts = new Map<string, Held>();
   readonly #listeners = new Set<(report: ObservedReport) => void>();
   readonly #stop = new AbortController();
-  /** the previous read's now(), µs on the database's clock */
-  #readAt: number | null = null;
+  /** the xmin of the previous read's snapshot: rows written by transactions from it on are not read yet */
+  #cursor = 0;
   #reading: Promise<void> | undefined;
 
   readonly #clock: DatabaseClock;
@@ -181,16 +183,22 @@ export class ObservedFleet {
     return observation;
   }
 
-  /** Reads the reports other replicas wrote since the previous read; start() calls it on its interval. */
-  async readTables(): Promise<void> {
-    const rows = await this.db.query<ChangedRow>(READ_CHANGED, [this.#clock.stamp(), this.#readAt]);
+  /**
+   * Reads the reports written since the previous read, by any replica; start() calls it on its
+   * interval. Returns how many host rows it read, re-reads included: 0 when nothing was written.
+   */
+  async readTables(): Promise<number> {
+    const rows = await this.db.query<ChangedRow>(READ_CHANGED, [this.#clock.stamp(), this.#cursor]);
     const now = this.#clock.now().getTime();
+    let read = 0;
     for (const row of rows) {
       if (row.host_id === null) continue;
+      read++;
       const observation: HostObservation = { hostId: row.host_id, heartbeatAt: new Date(now - row.age_ms), agent: row.agent, usage: row.usage, instances: row.instances };
       this.#hold(row.host_id, { observation, stamp: row.stamp_us }, false);
     }
-    if (rows[0] !== undefined) this.#readAt = rows[0].now_us;
+    if (rows[0] !== undefined) this.#cursor = rows[0].cursor;
+    return read;
   }
 
   host(hostId: string): HostObservation | undefined {
@@ -229,6 +237,4 @@ export class ObservedFleet {
     this.#hosts.set(hostId, next);
     for (const listener of this.#listeners) listener(report);
   }
-
-  /** The time a statement stamps and reads with: null is the database's now(). */
 }

@@ -201,6 +201,17 @@ export const migrations: readonly Migration[] = [
     // the row holds all of an instance's report, as the replica that took it holds it in memory.
     statements: [`ALTER TABLE observed_instances ADD COLUMN adopted boolean NOT NULL DEFAULT false`],
   },
+  {
+    version: 6,
+    name: 'observed hosts: writing transaction',
+    // Replicas find the heartbeats written since their previous read by the writing transaction,
+    // as readers of the event log do (src/api/observed-fleet.ts); the heartbeat's upsert sets it,
+    // on update too. Rows already there get this migration's transaction: the next read takes them.
+    statements: [
+      `ALTER TABLE observed_hosts ADD COLUMN tx_id xid8 NOT NULL DEFAULT pg_current_xact_id()`,
+      `CREATE INDEX observed_hosts_tx ON observed_hosts (tx_id)`,
+    ],
+  },
 ];
 
 // Any constant works as long as every berth process uses the same one.
