@@ -50,6 +50,12 @@ test('ObservedFleet reads only the hosts written since its previous read, and no
     expect(b.host('h1')?.usage.cpu.millicores).toBe(200);
     expect(heard.map((r) => r.hostId)).toEqual(['h0', 'h1', 'h2', 'h1']);
 
+    // a replica from before migration 6 (a rolling upgrade) updates the row without naming tx_id:
+    // the trigger stamps it, so this replica still reads the heartbeat
+    await driver.query(`UPDATE observed_hosts SET heartbeat_at = now(), agent = '{"version":"old-2"}' WHERE host_id = 'h0'`);
+    expect(await b.readTables()).toBe(1);
+    expect(b.host('h0')?.agent.version).toBe('old-2');
+
     // a replica starting now takes every host at once
     const c = new ObservedFleet(driver, { clock });
     expect(await c.readTables()).toBe(3);

@@ -67,9 +67,9 @@ export interface ObservedFleetOptions {
 
 const STAMP_US = (column: string): string => `(extract(epoch FROM ${column}) * 1000000)::float8`;
 
-// tx_id on every write, the update too: readers find what changed by it (see the top of the file).
-const UPSERT_HOST = `INSERT INTO observed_hosts (host_id, heartbeat_at, agent, usage, tx_id) VALUES ($2, ${DB_NOW}, $3::jsonb, $4::jsonb, pg_current_xact_id())
-  ON CONFLICT (host_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, agent = excluded.agent, usage = excluded.usage, tx_id = excluded.tx_id
+// tx_id is stamped by a trigger on every insert and update (migration 6), whichever code wrote the row
+const UPSERT_HOST = `INSERT INTO observed_hosts (host_id, heartbeat_at, agent, usage) VALUES ($2, ${DB_NOW}, $3::jsonb, $4::jsonb)
+  ON CONFLICT (host_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, agent = excluded.agent, usage = excluded.usage
     -- two reports of one host in flight at once (an agent retrying on another replica): the older
     -- one, committing last, must not overwrite the newer; it then returns no row
     WHERE observed_hosts.heartbeat_at <= excluded.heartbeat_at

@@ -205,11 +205,15 @@ export const migrations: readonly Migration[] = [
     version: 6,
     name: 'observed hosts: writing transaction',
     // Replicas find the heartbeats written since their previous read by the writing transaction,
-    // as readers of the event log do (src/api/observed-fleet.ts); the heartbeat's upsert sets it,
-    // on update too. Rows already there get this migration's transaction: the next read takes them.
+    // as readers of the event log do (src/api/observed-fleet.ts). A trigger stamps it on every
+    // insert and update, so a replica still running the code before this migration (a rolling
+    // upgrade) writes rows the upgraded replicas see. Rows already there get this migration's
+    // transaction: the next read takes them.
     statements: [
       `ALTER TABLE observed_hosts ADD COLUMN tx_id xid8 NOT NULL DEFAULT pg_current_xact_id()`,
       `CREATE INDEX observed_hosts_tx ON observed_hosts (tx_id)`,
+      `CREATE FUNCTION observed_hosts_stamp_tx() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.tx_id := pg_current_xact_id(); RETURN NEW; END $$`,
+      `CREATE TRIGGER observed_hosts_tx BEFORE INSERT OR UPDATE ON observed_hosts FOR EACH ROW EXECUTE FUNCTION observed_hosts_stamp_tx()`,
     ],
   },
 ];
