@@ -95,30 +95,30 @@ function readV2(bytes: Buffer): ProxyHeader {
   // LOCAL: the balancer's own connection (a health check); its addresses, if any, are skipped
   if (command === 0) return { kind: 'complete', length };
   const family = bytes[13]! >> 4;
-  const body = V2_FIXED;
-  if (family === 1) {
-    if (length - body < 12) return invalid('PROXY v2 IPv4 addresses take 12 bytes');
-    return {
-      kind: 'complete',
-      length,
-      source: { address: ipv4(bytes, body), port: bytes.readUInt16BE(body + 8) },
-      destination: { address: ipv4(bytes, body + 4), port: bytes.readUInt16BE(body + 10) },
-      tls: clientTls(bytes, body + 12, length),
-    };
-  }
-  if (family === 2) {
-    if (length - body < 36) return invalid('PROXY v2 IPv6 addresses take 36 bytes');
-    return {
-      kind: 'complete',
-      length,
-      source: { address: ipv6(bytes, body), port: bytes.readUInt16BE(body + 32) },
-      destination: { address: ipv6(bytes, body + 16), port: bytes.readUInt16BE(body + 34) },
-      tls: clientTls(bytes, body + 36, length),
-    };
-  }
+  const inet = family === 1 ? IPV4 : family === 2 ? IPV6 : undefined;
   // UNSPEC or a UNIX socket: no address the edge can use
-  return { kind: 'complete', length };
+  if (inet === undefined) return { kind: 'complete', length };
+  // source address, destination address, source port, destination port
+  const size = 2 * inet.bytes + 4;
+  if (length - V2_FIXED < size) return invalid(`PROXY v2 ${inet.name} addresses take ${size} bytes`);
+  const ports = V2_FIXED + 2 * inet.bytes;
+  return {
+    kind: 'complete',
+    length,
+    source: { address: inet.read(bytes, V2_FIXED), port: bytes.readUInt16BE(ports) },
+    destination: { address: inet.read(bytes, V2_FIXED + inet.bytes), port: bytes.readUInt16BE(ports + 2) },
+    tls: clientTls(bytes, V2_FIXED + size, length),
+  };
 }
+
+/** v2's address families the edge reads: how long an address is, and how to write one */
+interface Inet {
+  readonly name: string;
+  readonly bytes: number;
+  read(bytes: Buffer, at: number): string;
+}
+const IPV4: Inet = { name: 'IPv4', bytes: 4, read: ipv4 };
+const IPV6: Inet = { name: 'IPv6', bytes: 16, read: ipv6 };
 
 const PP2_TYPE_SSL = 0x20;
 const PP2_CLIENT_SSL = 0x01;

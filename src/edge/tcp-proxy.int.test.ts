@@ -428,17 +428,23 @@ describe(`TCP routes let a queued client leave and keep what it sends (seed ${SE
   // client's leaving can free the place in these tests
   const oneAtATime = { concurrency: { type: 'connections' as const, hard: 1 }, queue: { limit: 1, timeoutMs: 30_000 } };
 
-  it.each([
-    ['closes', (socket: net.Socket) => socket.destroy()],
-    ['resets', (socket: net.Socket) => socket.resetAndDestroy()],
-  ])('drops a queued client that %s at once: the next one gets its place, and the instance never sees it', async (_, leave) => {
-    const live = await countingInstance('db-1');
-    const { edge, port } = await edgeFor({ ...oneAtATime, instances: [at(live.port, 'db-1')] });
+  /** An edge in front of one instance at `instancePort`, client A served and client B queued behind it. */
+  async function servedAndQueued(instancePort: number) {
+    const { edge, port } = await edgeFor({ ...oneAtATime, instances: [at(instancePort, 'db-1')] });
     const service = edge.routing.tcpService(port)!;
     const a = greetedBy(port);
     expect(await a.instance).toBe('db-1');
     const b = greetedBy(port);
     await until(() => service.queued === 1, 'B is queued');
+    return { port, service, a, b };
+  }
+
+  it.each([
+    ['closes', (socket: net.Socket) => socket.destroy()],
+    ['resets', (socket: net.Socket) => socket.resetAndDestroy()],
+  ])('drops a queued client that %s at once: the next one gets its place, and the instance never sees it', async (_, leave) => {
+    const live = await countingInstance('db-1');
+    const { port, service, a, b } = await servedAndQueued(live.port);
     leave(b.socket);
     expect(await b.instance).toBe('');
     // B's place is free long before the queue timeout
@@ -457,12 +463,7 @@ describe(`TCP routes let a queued client leave and keep what it sends (seed ${SE
 
   it('sends what a client wrote while queued to the instance first, in order, then what it writes once served', async () => {
     const live = await recordingInstance('db-1');
-    const { edge, port } = await edgeFor({ ...oneAtATime, instances: [at(live.port, 'db-1')] });
-    const service = edge.routing.tcpService(port)!;
-    const a = greetedBy(port);
-    expect(await a.instance).toBe('db-1');
-    const b = greetedBy(port);
-    await until(() => service.queued === 1, 'B is queued');
+    const { service, a, b } = await servedAndQueued(live.port);
     // more than the edge holds for a queued client (64 KiB): the rest waits in TCP's buffers
     const early = Buffer.alloc(256 * 1024);
     for (let i = 0; i < early.length; i++) early[i] = (i * 7 + (i >> 10)) & 0xff;
