@@ -1,4 +1,4 @@
-// npm run bench:edge [-- --seconds 8 --rounds 2 --connections 50]
+// npm run bench:edge [-- --seconds 8 --rounds 3 --connections 50]
 // The same backend measured directly, through nginx, through HAProxy and through berth's edge in
 // each routing mode: each proxy pinned with the backend to one core, wrk on the other; keep-alive
 // and `Connection: close`. Targets are measured in rounds, interleaved, and each keeps its best
@@ -20,7 +20,9 @@ import { freePort } from '../../src/agent/port-allocator.js';
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '8' },
-    rounds: { type: 'string', default: '2' },
+    // three: the paired ratios are then a true median (one slow round of a target does not move
+    // it), and each target's best of three is less often a lucky or unlucky window of a shared VM
+    rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
   },
