@@ -179,7 +179,9 @@ describe('InstanceLog', () => {
       const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', fd, fd] });
       const exited = new Promise((resolve) => child.once('exit', resolve));
       closeSync(fd);
-      const rotating = setInterval(() => void log.rotate(), 30);
+      // kept, so the test waits for a rotation still writing files before the directory is removed
+      const rotations: Promise<unknown>[] = [];
+      const rotating = setInterval(() => rotations.push(log.rotate()), 30);
       const seen: string[] = [];
       const broken: string[] = []; // neither 'done' nor a whole line: a part of one split by a rotation
       const abort = new AbortController();
@@ -191,6 +193,7 @@ describe('InstanceLog', () => {
         if (line === 'done') abort.abort();
       }
       clearInterval(rotating);
+      await Promise.allSettled(rotations);
       await exited;
       const numbers = seen.filter((l) => l.startsWith('line ')).map((l) => Number(l.split(' ')[1]));
       if (exact) {
