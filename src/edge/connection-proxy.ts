@@ -225,8 +225,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     const bytes = this.proxyHeader!.length === 0 ? chunk : Buffer.concat([this.proxyHeader!, chunk]);
     const header = readProxyHeader(bytes);
     if (header.kind === 'partial') {
-      // a copy: the chunk is lent by the socket for this call only
-      this.proxyHeader = Buffer.from(bytes);
+      // the chunk is lent by the socket for this call only: a copy (a concatenation is one already)
+      this.proxyHeader = bytes === chunk ? Buffer.from(chunk) : bytes;
       return undefined;
     }
     this.proxyHeader = undefined;
@@ -311,7 +311,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     // the service's own counting unit, so admit() and load() count the same thing
     const unit: LoadUnit = service.defaultUnit;
     const wanted = route.entry.affinity;
-    const affinity = wanted === undefined ? NO_AFFINITY : affinityKey(wanted, (name) => headerValue(head.raw, name), wanted.type === 'ip' ? this.clientOf(head) : this.address, this.trusted && head.forwarded && claimedProto(head.raw) === 'https');
+    const affinity = wanted === undefined ? NO_AFFINITY : affinityKey(wanted, (name) => headerValue(head.raw, name), wanted.type === 'ip' ? this.clientOf(head) : this.address, this.proto === 'https' || (this.trusted && head.forwarded && claimedProto(head.raw) === 'https'));
     this.pinnedClient = affinity.key;
     this.unpin();
     // one retry per request, not per connection
@@ -418,7 +418,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     let port = this.port ?? this.context.port ?? '';
     if (head.forwarded) {
       // a trusted proxy's word on how the client reached it is kept (its first values); anyone else's is dropped
-      if (this.trusted) ({ proto, host, port } = proxyClaims(head.raw, host, port));
+      if (this.trusted) ({ proto, host, port } = proxyClaims(head.raw, host, port, proto));
       raw = Buffer.from(rewriteForwarding(raw.toString('latin1'), this.trusted ? this.address : undefined), 'latin1');
     }
     this.out.push(headWith(raw, this.forwarded(proto, host, port)));

@@ -49,16 +49,17 @@ export interface ProxyClaims {
 
 /**
  * A trusted proxy's claims: each from the first value of its X-Forwarded-* header, else the edge's
- * own: `http`, `authority` (the Host header) and `port` (the edge's). The port, when the proxy names
+ * own: `ownProto` (`http`, or `https` where a PROXY header said TLS), `authority` (the Host header)
+ * and `port` (the edge's). The port, when the proxy names
  * none but claims a scheme or host, is the one the client's URL implied: the host's, else the
  * scheme's default (as Rails and Spring derive it), not the edge's.
  */
-export function proxyClaims(raw: Buffer, authority: string, port: string): ProxyClaims {
+export function proxyClaims(raw: Buffer, authority: string, port: string, ownProto = 'http'): ProxyClaims {
   const proto = scheme(firstValue(headerValue(raw, 'x-forwarded-proto')));
   const host = hostValue(firstValue(headerValue(raw, 'x-forwarded-host')));
   let claimedPort = portValue(firstValue(headerValue(raw, 'x-forwarded-port')));
   if (claimedPort === '' && (proto !== '' || host !== '')) claimedPort = portOf(host === '' ? authority : host) || defaultPort(proto);
-  return { proto: proto === '' ? 'http' : proto, host: host === '' ? authority : host, port: claimedPort === '' ? port : claimedPort };
+  return { proto: proto === '' ? ownProto : proto, host: host === '' ? authority : host, port: claimedPort === '' ? port : claimedPort };
 }
 
 /** The scheme a trusted proxy says the client used (as proxyClaims), for the affinity cookie's Secure without the rest. */

@@ -128,6 +128,26 @@ for (const mode of ['per-connection', 'per-request'] as RoutingMode[]) {
   });
 }
 
+describe(`PROXY protocol with cookie affinity (seed ${SEED})`, () => {
+  it("makes the affinity cookie Secure for a client the balancer says came over TLS, and only then", async () => {
+    const source = new MemoryRouteSource({
+      version: 1,
+      routes: [{ host: 'web.test', service: 'web', mode: 'per-request', affinity: { type: 'cookie', cookie: 'berth_affinity' }, instances: instances.map((i) => ({ id: i.id, address: '127.0.0.1', port: i.port, ready: true })) }],
+    });
+    const edge = await startEdge({ listen: { host: '127.0.0.1', port: 0 }, source, seed: SEED, trustedProxies: [`${BALANCER}/32`], proxyProtocol: true, log: () => {} });
+    try {
+      const cookie = (text: string) => /\r\nset-cookie: ([^\r]*)/i.exec(text)?.[1];
+      const overTls = cookie(await exchange(edge.port, BALANCER, [Buffer.concat([v2('198.51.100.9', 443, true), request()])]));
+      expect(overTls).toMatch(/^berth_affinity=.*; Secure/);
+      const plain = cookie(await exchange(edge.port, BALANCER, [Buffer.concat([v2('198.51.100.9', 80, false), request()])]));
+      expect(plain).toMatch(/^berth_affinity=/);
+      expect(plain).not.toMatch(/Secure/);
+    } finally {
+      await edge.close();
+    }
+  });
+});
+
 describe('PROXY protocol options', () => {
   it('refuses proxyProtocol without trusted proxies, before listening', async () => {
     const source = new MemoryRouteSource({ version: 1, routes: [] });

@@ -50,6 +50,8 @@ describe('PROXY protocol v1', () => {
     ['GET / HTTP/1.1\r\n', 'does not begin with a PROXY protocol header'],
     ['PROXY UDP4 1.2.3.4 1.2.3.5 1 2\r\n', 'family "UDP4"'],
     ['PROXY TCP4 1.2.3.4 ::1 1 2\r\n', 'not both IPv4'],
+    // an IPv6 zone names no client (and would not survive being written as one)
+    ['PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n', 'not both IPv6'],
     ['PROXY TCP4 1.2.3.4 1.2.3.5 1 65536\r\n', 'not both 0-65535'],
     ['PROXY TCP4 1.2.3.4 1.2.3.5 01 2\r\n', 'not both 0-65535'],
     ['PROXY TCP4 1.2.3.4 1.2.3.5 1\r\n', 'is "PROXY TCP4|TCP6'],

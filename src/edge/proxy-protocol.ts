@@ -72,7 +72,9 @@ function readV1(bytes: Buffer): ProxyHeader {
   const [, family, source, destination, sourcePort, destinationPort] = fields as [string, string, string, string, string, string];
   const version = family === 'TCP4' ? 4 : family === 'TCP6' ? 6 : 0;
   if (version === 0) return invalid(`PROXY v1 family "${family}" is not TCP4, TCP6 or UNKNOWN`);
-  if (net.isIP(source) !== version || net.isIP(destination) !== version) return invalid(`PROXY v1 addresses "${source}" and "${destination}" are not both IPv${version}`);
+  // Node's isIP takes an IPv6 zone (fe80::1%eth0), which names no client and no URL can hold
+  const address = (text: string): boolean => net.isIP(text) === version && !text.includes('%');
+  if (!address(source) || !address(destination)) return invalid(`PROXY v1 addresses "${source}" and "${destination}" are not both IPv${version}`);
   const ports = [sourcePort, destinationPort].map(v1Port);
   if (ports[0] === undefined || ports[1] === undefined) return invalid(`PROXY v1 ports "${sourcePort}" and "${destinationPort}" are not both 0-65535`);
   return { kind: 'complete', length, source: { address: canonical(source), port: ports[0] }, destination: { address: canonical(destination), port: ports[1] } };

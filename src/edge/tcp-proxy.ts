@@ -237,16 +237,17 @@ export class TcpProxy {
   private accept(port: number, client: net.Socket): void {
     client.on('error', () => {});
     const peer = clientAddress(client.remoteAddress);
-    if (this.proxyProtocol && this.trustedProxies?.trusts(peer) === true) this.readProxyHeader(port, client, peer);
+    if (this.proxyProtocol && this.trustedProxies?.trusts(peer) === true) this.awaitProxyHeader(port, client, peer);
     else this.admit(port, client, peer, []);
   }
 
   /**
    * A trusted balancer's connection: its PROXY header first, naming the client ip affinity keys
-   * on. What follows the header in the same read is the client's first bytes. No valid header
-   * within the route's connect timeout closes the connection, as does a malformed one.
+   * on. What follows the header in the same read is the client's first bytes. No valid header within
+   * the edge's connect timeout (`--connect-timeout`, 5 s: a balancer sends it at once) closes the
+   * connection, as does a malformed one.
    */
-  private readProxyHeader(port: number, client: net.Socket, peer: string): void {
+  private awaitProxyHeader(port: number, client: net.Socket, peer: string): void {
     let bytes: Buffer = Buffer.alloc(0);
     const giveUp = (): void => void client.destroy();
     const timer = setTimeout(giveUp, this.connectMs);
