@@ -89,14 +89,15 @@ const INSTANCE_JSON = `jsonb_strip_nulls(jsonb_build_object('id', i.id, 'state',
   || CASE WHEN i.last_exit IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('lastExit', i.last_exit) END`;
 // `$2` is the cursor (0 on the first read); the new one is this statement's own snapshot's xmin.
 // One row with a null host when nothing changed, to carry the cursor.
-const READ_CHANGED = `WITH clock AS (SELECT ${DB_NOW} AS now, pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS cursor)
+const READ_CHANGED = `WITH clock AS (SELECT ${DB_NOW} AS now, pg_snapshot_xmin(pg_current_snapshot())::text AS cursor)
   SELECT clock.cursor, h.host_id, h.agent, h.usage, ${STAMP_US('h.heartbeat_at')} AS stamp_us,
     extract(epoch FROM clock.now - h.heartbeat_at)::float8 * 1000 AS age_ms,
     (SELECT coalesce(jsonb_agg(${INSTANCE_JSON}), '[]'::jsonb) FROM observed_instances i WHERE i.host_id = h.host_id) AS instances
   FROM clock LEFT JOIN observed_hosts h ON h.tx_id >= $2::text::xid8`;
 
 interface ChangedRow {
-  cursor: number;
+  /** an xid8 as text: it may pass 2^53, and it only goes back to the database */
+  cursor: string;
   host_id: string | null;
   agent: Heartbeat['agent'];
   usage: Heartbeat['usage'];
@@ -116,7 +117,7 @@ export class ObservedFleet {
   readonly #listeners = new Set<(report: ObservedReport) => void>();
   readonly #stop = new AbortController();
   /** the xmin of the previous read's snapshot: rows written by transactions from it on are not read yet */
-  #cursor = 0;
+  #cursor = '0';
   #reading: Promise<void> | undefined;
 
   readonly #clock: DatabaseClock;

@@ -211,7 +211,6 @@ export const migrations: readonly Migration[] = [
     // transaction: the next read takes them.
     statements: [
       `ALTER TABLE observed_hosts ADD COLUMN tx_id xid8 NOT NULL DEFAULT pg_current_xact_id()`,
-      `CREATE INDEX observed_hosts_tx ON observed_hosts (tx_id)`,
       `CREATE FUNCTION observed_hosts_stamp_tx() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.tx_id := pg_current_xact_id(); RETURN NEW; END $$`,
       `CREATE TRIGGER observed_hosts_tx BEFORE INSERT OR UPDATE ON observed_hosts FOR EACH ROW EXECUTE FUNCTION observed_hosts_stamp_tx()`,
     ],
