@@ -35,6 +35,14 @@ describe('forwarding headers', () => {
     expect(claims('X-Forwarded-Proto: https', 'X-Forwarded-Port: 8443').port).toBe('8443');
   });
 
+  it("keeps the connection's own scheme where a trusted proxy names none (https from a PROXY v2 header's TLS flag)", () => {
+    const own = (...lines: string[]) => proxyClaims(head(...lines), 'web.test:8080', '443', 'https');
+    expect(own()).toEqual({ proto: 'https', host: 'web.test:8080', port: '443' });
+    expect(own('X-Forwarded-Host: app.example.com')).toEqual({ proto: 'https', host: 'app.example.com', port: '443' });
+    // the proxy's own word still wins
+    expect(own('X-Forwarded-Proto: http')).toEqual({ proto: 'http', host: 'web.test:8080', port: '8080' });
+  });
+
   it("never takes a scheme or host from a trusted proxy's Forwarded: behind nginx or HAProxy it is the client's word", () => {
     expect(claims('Forwarded: for=203.0.113.7;proto=https;host=app.example.com')).toEqual({ proto: 'http', host: 'web.test:8080', port: '8080' });
     expect(claims('Forwarded: proto=https;host=evil.example', 'X-Forwarded-Proto: https')).toEqual({ proto: 'https', host: 'web.test:8080', port: '8080' });

@@ -55,11 +55,12 @@ export interface ProxyClaims {
  * scheme's default (as Rails and Spring derive it), not the edge's.
  */
 export function proxyClaims(raw: Buffer, authority: string, port: string, ownProto = 'http'): ProxyClaims {
-  const proto = scheme(firstValue(headerValue(raw, 'x-forwarded-proto')));
+  const claimed = scheme(firstValue(headerValue(raw, 'x-forwarded-proto')));
+  const proto = claimed === '' ? ownProto : claimed;
   const host = hostValue(firstValue(headerValue(raw, 'x-forwarded-host')));
   let claimedPort = portValue(firstValue(headerValue(raw, 'x-forwarded-port')));
-  if (claimedPort === '' && (proto !== '' || host !== '')) claimedPort = portOf(host === '' ? authority : host) || defaultPort(proto);
-  return { proto: proto === '' ? ownProto : proto, host: host === '' ? authority : host, port: claimedPort === '' ? port : claimedPort };
+  if (claimedPort === '' && (claimed !== '' || host !== '')) claimedPort = portOf(host === '' ? authority : host) || defaultPort(proto);
+  return { proto, host: host === '' ? authority : host, port: claimedPort === '' ? port : claimedPort };
 }
 
 /** The scheme a trusted proxy says the client used (as proxyClaims), for the affinity cookie's Secure without the rest. */
