@@ -25,7 +25,7 @@ import type { LoadUnit, ServiceInstances } from './service-instances.js';
 import { DirectWrites, type WritesOwner } from './direct-writes.js';
 import { keepChunk, type ChunkReader, type SocketReads } from './socket-reads.js';
 import { RawClient } from './raw-client.js';
-import { readProxyHeader } from './proxy-protocol.js';
+import { ProxyHeaderReader } from './proxy-protocol.js';
 import { DEFAULT_CONNECT_MS, type UpstreamConnection, type UpstreamOwner } from './upstream-pool.js';
 
 const CONNECTION_LINE = /\r\nConnection:[^\r]*/gi;
@@ -51,7 +51,6 @@ function forwardedBytes(address: string, proto: string, host: string, port: stri
 }
 
 const NO_AFFINITY: AffinityKey = { key: undefined };
-const EMPTY = Buffer.alloc(0);
 
 /**
  * A head as it goes to the instance, in one buffer: its lines (without the line from `cutFrom` to
@@ -139,8 +138,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   /** the scheme and port the client reached the edge by, as the forwarding headers give them (a PROXY header may name others) */
   private proto = 'http';
   private port: string | undefined;
-  /** a trusted balancer's PROXY header is awaited (proxy-protocol.ts): the bytes of it read so far */
-  private proxyHeader: Buffer | undefined;
+  /** a trusted balancer's PROXY header is awaited (proxy-protocol.ts) */
+  private proxyHeader: ProxyHeaderReader | undefined;
   /** what goes to the client goes through here, not client.write (direct-writes.ts) */
   private readonly writes: DirectWrites;
   /** the chunk being read now, lent by its socket for the call (socket-reads.ts) */
@@ -168,7 +167,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   ) {
     this.address = clientAddress(client.remoteAddress);
     this.trusted = context.trustedProxies?.trusts(this.address) ?? false;
-    if (this.trusted && context.proxyProtocol === true) this.proxyHeader = EMPTY;
+    if (this.trusted && context.proxyProtocol === true) this.proxyHeader = new ProxyHeaderReader();
     this.writes = new DirectWrites(client, this);
     this.framing = new HttpFraming('request', this);
     // shared listeners rather than closures per connection: `Connection: close` traffic makes
@@ -222,14 +221,10 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
    * did; a connection whose header is not valid is closed, as HAProxy's `accept-proxy` does.
    */
   private takeProxyHeader(chunk: Buffer): Buffer | undefined {
-    const bytes = this.proxyHeader!.length === 0 ? chunk : Buffer.concat([this.proxyHeader!, chunk]);
-    const header = readProxyHeader(bytes);
-    if (header.kind === 'partial') {
-      // the chunk is lent by the socket for this call only: a copy (a concatenation is one already)
-      this.proxyHeader = bytes === chunk ? Buffer.from(chunk) : bytes;
-      return undefined;
-    }
+    const read = this.proxyHeader!.push(chunk);
+    if (read === undefined) return undefined;
     this.proxyHeader = undefined;
+    const { header, rest } = read;
     if (header.kind === 'invalid') {
       this.done = true;
       this.client.destroy();
@@ -241,7 +236,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
       this.port = String(header.destination!.port);
     }
     if (header.tls === true) this.proto = 'https';
-    return header.length < bytes.length ? bytes.subarray(header.length) : undefined;
+    return rest;
   }
 
   private flush(): void {

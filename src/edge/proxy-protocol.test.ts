@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readProxyHeader } from './proxy-protocol.js';
+import { ProxyHeaderReader, readProxyHeader } from './proxy-protocol.js';
 
 const SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 
@@ -117,5 +117,23 @@ describe('PROXY protocol v2', () => {
     expect(readProxyHeader(command)).toMatchObject({ kind: 'invalid', message: expect.stringContaining('command 2') });
     expect(readProxyHeader(v2(1, 0x11, Buffer.alloc(8)))).toMatchObject({ kind: 'invalid', message: expect.stringContaining('12 bytes') });
     expect(readProxyHeader(v2(1, 0x21, Buffer.alloc(12)))).toMatchObject({ kind: 'invalid', message: expect.stringContaining('36 bytes') });
+  });
+});
+
+describe('ProxyHeaderReader', () => {
+  it('keeps a partial header across chunks the socket reuses, and gives what follows the header', () => {
+    const reader = new ProxyHeaderReader();
+    // one buffer the "socket" reads every chunk into, as SocketReads lends them
+    const lent = Buffer.alloc(64);
+    const push = (text: string) => {
+      const n = lent.write(text, 'latin1');
+      return reader.push(lent.subarray(0, n));
+    };
+    expect(push('PROXY TCP4 203.0.113.7 ')).toBeUndefined();
+    expect(push('10.0.0.5 1 80\r\nGET')).toEqual({
+      header: { kind: 'complete', length: 38, source: { address: '203.0.113.7', port: 1 }, destination: { address: '10.0.0.5', port: 80 } },
+      rest: Buffer.from('GET'),
+    });
+    expect(new ProxyHeaderReader().push(Buffer.from('GET / HTTP/1.1\r\n'))).toMatchObject({ header: { kind: 'invalid' }, rest: undefined });
   });
 });

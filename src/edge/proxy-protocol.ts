@@ -45,6 +45,30 @@ const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51
 const V2_FIXED = 16;
 const PARTIAL: ProxyHeader = { kind: 'partial' };
 
+/** A header read whole (or refused), and the connection's bytes that came after it in the same reads. */
+export type ReadHeader = { readonly header: Exclude<ProxyHeader, { kind: 'partial' }>; readonly rest: Buffer | undefined };
+
+/** A connection's first bytes, chunk by chunk, until its header is whole; HTTP and TCP listeners alike. */
+export class ProxyHeaderReader {
+  private bytes: Buffer | undefined;
+
+  /**
+   * Adds a chunk; undefined while the header is incomplete. A chunk may be lent by its socket for
+   * the call only: what is kept is a copy, and `rest` may be a view of the chunk.
+   */
+  push(chunk: Buffer): ReadHeader | undefined {
+    const bytes = this.bytes === undefined ? chunk : Buffer.concat([this.bytes, chunk]);
+    const header = readProxyHeader(bytes);
+    if (header.kind === 'partial') {
+      // a concatenation is a copy already
+      this.bytes = bytes === chunk ? Buffer.from(chunk) : bytes;
+      return undefined;
+    }
+    this.bytes = undefined;
+    return { header, rest: header.kind === 'complete' && header.length < bytes.length ? bytes.subarray(header.length) : undefined };
+  }
+}
+
 /** The header at the start of `bytes` (everything read so far on the connection). */
 export function readProxyHeader(bytes: Buffer): ProxyHeader {
   if (startsWith(bytes, V2_SIGNATURE)) return bytes.length < V2_SIGNATURE.length ? PARTIAL : readV2(bytes);

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { clientAddress } from './forwarded-headers.js';
 import { recordSuccess } from './outlier-detection.js';
-import { readProxyHeader } from './proxy-protocol.js';
+import { ProxyHeaderReader } from './proxy-protocol.js';
 import { DEFAULT_TCP_IDLE_MS } from './route-table.js';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
 import type { Routing } from './routing.js';
@@ -248,20 +248,19 @@ export class TcpProxy {
    * connection, as does a malformed one.
    */
   private awaitProxyHeader(port: number, client: net.Socket, peer: string): void {
-    let bytes: Buffer = Buffer.alloc(0);
+    const reader = new ProxyHeaderReader();
     const giveUp = (): void => void client.destroy();
     const timer = setTimeout(giveUp, this.connectMs);
     const onData = (chunk: Buffer): void => {
-      // a plain socket's chunks are fresh buffers: keeping them is safe
-      bytes = bytes.length === 0 ? chunk : Buffer.concat([bytes, chunk]);
-      const header = readProxyHeader(bytes);
-      if (header.kind === 'partial') return;
+      const read = reader.push(chunk);
+      if (read === undefined) return;
+      const { header, rest } = read;
       client.pause();
       client.off('data', onData);
       client.off('end', giveUp);
       clearTimeout(timer);
       if (header.kind === 'invalid') return giveUp();
-      this.admit(port, client, header.source?.address ?? peer, header.length < bytes.length ? [bytes.subarray(header.length)] : []);
+      this.admit(port, client, header.source?.address ?? peer, rest === undefined ? [] : [rest]);
     };
     client.on('data', onData);
     // a FIN before the whole header: nothing can be proxied
