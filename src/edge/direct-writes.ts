@@ -137,6 +137,9 @@ export class DirectWrites {
   private heldBytes = 0;
   /** what waits for the held bytes to be written (a close) */
   private afterRelease: (() => void) | undefined;
+  /** a raw client whose TCP_NODELAY waits (RawClient.noDelayDeferred): set before its second direct write, or once a write queues */
+  private noDelayDeferred: RawClient | undefined;
+  private wroteOnce = false;
 
   constructor(
     private readonly socket: net.Socket | RawClient,
@@ -144,7 +147,9 @@ export class DirectWrites {
     private readonly owner: WritesOwner,
     /** false: always through the stream (the fallback, and its tests) */
     private readonly direct = DIRECT_WRITES,
-  ) {}
+  ) {
+    if ((socket as RawClient).noDelayDeferred === true) this.noDelayDeferred = socket as RawClient;
+  }
 
   /** Whether bytes written may still be held (by the stream or by libuv): a lent chunk must then stay as it is. */
   get queued(): boolean {
@@ -208,6 +213,7 @@ export class DirectWrites {
     const socket = this.socket;
     const handle = (socket as unknown as { _handle?: WritableHandle | null })._handle;
     if (!this.direct || handle == null || socket.writableLength > 0 || socket.connecting || !socket.writable) return this.viaStream(bytes);
+    if (this.noDelayDeferred !== undefined && this.wroteOnce) this.setNoDelay();
     const request = spare ?? new binding!.WriteWrap();
     spare = request;
     const status = handle.writeBuffer(request, bytes);
@@ -217,7 +223,12 @@ export class DirectWrites {
       socket.destroy(writeError(status));
       return false;
     }
-    if (binding!.streamBaseState[binding!.kLastWriteWasAsync] === 0) return true;
+    if (binding!.streamBaseState[binding!.kLastWriteWasAsync] === 0) {
+      if (this.noDelayDeferred !== undefined) this.wroteOnce = true;
+      return true;
+    }
+    // what libuv sends later goes out without waiting for acknowledgements, as any later write
+    if (this.noDelayDeferred !== undefined) this.setNoDelay();
     // libuv queued the rest: the request is bound to that write until it completes
     spare = undefined;
     request.buffer = bytes;
@@ -228,6 +239,11 @@ export class DirectWrites {
     if (this.pendingBytes < socket.writableHighWaterMark) return true;
     this.waiting = true;
     return false;
+  }
+
+  private setNoDelay(): void {
+    this.noDelayDeferred!.setNoDelayNow();
+    this.noDelayDeferred = undefined;
   }
 
   private viaStream(bytes: Buffer): boolean {

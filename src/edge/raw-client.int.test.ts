@@ -135,3 +135,49 @@ it.skipIf(!RAW_CLIENTS)('is counted by its server: close() waits for it, and a r
   // writes after the close go nowhere and throw nothing
   expect(accepted[0]!.writes.write(Buffer.from('late'))).toBe(true);
 });
+
+/** Counts the TCP_NODELAY calls made on a client's handle from now on. */
+function countNoDelay(client: RawClient): boolean[] {
+  const calls: boolean[] = [];
+  const handle = client._handle;
+  const setNoDelay = handle.setNoDelay.bind(handle);
+  handle.setNoDelay = (on: boolean) => (calls.push(on), setNoDelay(on));
+  return calls;
+}
+
+it.skipIf(!RAW_CLIENTS)('sets TCP_NODELAY before a connection’s second write, not for a connection that writes once', async () => {
+  const { port, accepted } = await rawServer();
+  connect(port).write('one answer, then close');
+  connect(port).write('kept alive');
+  await arrived(() => accepted.length === 2 && accepted.every((entry) => entry.chunks.length > 0));
+  const [once, twice] = accepted as [Accepted, Accepted];
+  const onceCalls = countNoDelay(once.client);
+  const twiceCalls = countNoDelay(twice.client);
+
+  once.writes.write(Buffer.from('HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n'));
+  once.client.destroySoon();
+  twice.writes.write(Buffer.from('first answer'));
+  expect(twiceCalls).toEqual([]);
+  // a small write after one the client has not acknowledged yet would wait for that
+  // acknowledgement under Nagle's algorithm: the option is set before it goes
+  twice.writes.write(Buffer.from('second answer'));
+  twice.writes.write(Buffer.from('third answer'));
+  expect(twiceCalls).toEqual([true]);
+  await arrived(() => once.closed);
+  expect(onceCalls).toEqual([]);
+});
+
+it.skipIf(!RAW_CLIENTS)('sets TCP_NODELAY at once when a first write has to queue, so what libuv sends later is not held back', async () => {
+  const { port, accepted } = await rawServer();
+  const socket = connect(port);
+  socket.write('send me a lot');
+  await arrived(() => accepted[0]?.chunks.length === 1);
+  const entry = accepted[0]!;
+  const calls = countNoDelay(entry.client);
+  socket.pause();
+  entry.writes.write(Buffer.alloc(8 * 1024 * 1024, 1));
+  expect(entry.writes.queued).toBe(true);
+  expect(calls).toEqual([true]);
+  entry.writes.write(Buffer.from('more'));
+  expect(calls).toEqual([true]);
+});

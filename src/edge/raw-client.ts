@@ -95,6 +95,15 @@ export class RawClient {
   /** no more writes: a shutdown is queued or the handle is closing */
   private ended = false;
   destroyed = false;
+  /**
+   * TCP_NODELAY is wanted and not yet set: DirectWrites sets it before this connection's second
+   * write, or when a write has to queue. Nagle's algorithm holds back a small segment only while
+   * earlier data is unacknowledged, so a connection's first write goes out at once either way, and
+   * a `Connection: close` answer written in one piece never needs the option: one setsockopt less
+   * per connection (nginx sets `tcp_nodelay` only once a connection is kept alive, for the same
+   * reason).
+   */
+  noDelayDeferred = false;
   private buffer: Uint8Array;
   /** the parts of net.Socket DirectWrites reads: nothing queues here but in libuv, and the connection is open */
   readonly writableLength = 0;
@@ -116,6 +125,13 @@ export class RawClient {
 
   get writable(): boolean {
     return !this.ended;
+  }
+
+  /** Sets TCP_NODELAY now, if it was deferred. */
+  setNoDelayNow(): void {
+    if (!this.noDelayDeferred) return;
+    this.noDelayDeferred = false;
+    if (!this.destroyed) this._handle.setNoDelay(true);
   }
 
   /** The peer's address, read when asked (one getpeername). */

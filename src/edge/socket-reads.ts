@@ -165,9 +165,11 @@ export function acceptWithOwnReads(server: net.Server, options: { noDelay: boole
  */
 export function acceptRawClients(server: net.Server, noDelay: boolean, accepted: (client: RawClient, reads: SocketReads) => void): boolean {
   if (!RAW_CLIENTS) return false;
-  return takeAccepts(server, noDelay, (clientHandle) => {
+  // TCP_NODELAY waits for the connection's second write (RawClient.noDelayDeferred)
+  return takeAccepts(server, false, (clientHandle) => {
     const reads = new SocketReads();
     const client = new RawClient(clientHandle, reads, server);
+    client.noDelayDeferred = noDelay;
     try {
       accepted(client, reads);
     } catch (error) {
