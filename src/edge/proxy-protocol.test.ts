@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProxyHeaderReader, readProxyHeader } from './proxy-protocol.js';
+import { MAX_PROXY_HEADER, ProxyHeaderReader, readProxyHeader } from './proxy-protocol.js';
 
 const SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 
@@ -105,7 +105,16 @@ describe('PROXY protocol v2', () => {
 
   it('asks for more until the addresses have come', () => {
     const header = v2(1, 0x11, ipv4Block([1, 2, 3, 4], [5, 6, 7, 8], 1, 2));
-    for (const n of [1, 12, 15, 16, 27]) expect(readProxyHeader(header.subarray(0, n))).toEqual({ kind: 'partial' });
+    for (const n of [1, 12, 15]) expect(readProxyHeader(header.subarray(0, n))).toEqual({ kind: 'partial' });
+    // past the fixed part the whole length is known
+    for (const n of [16, 27]) expect(readProxyHeader(header.subarray(0, n))).toEqual({ kind: 'partial', needs: 28 });
+  });
+
+  it('refuses a header longer than 16 KiB as soon as its length is read', () => {
+    const header = v2(1, 0x11, ipv4Block([1, 2, 3, 4], [5, 6, 7, 8], 1, 2), Buffer.alloc(MAX_PROXY_HEADER));
+    expect(readProxyHeader(header.subarray(0, 16))).toMatchObject({ kind: 'invalid', message: expect.stringContaining(`at most ${MAX_PROXY_HEADER}`) });
+    const longest = v2(1, 0x11, ipv4Block([1, 2, 3, 4], [5, 6, 7, 8], 1, 2), Buffer.alloc(MAX_PROXY_HEADER - 28));
+    expect(readProxyHeader(longest)).toMatchObject({ kind: 'complete', length: MAX_PROXY_HEADER });
   });
 
   it('refuses another version, another command, or addresses too short for their family', () => {
@@ -135,5 +144,26 @@ describe('ProxyHeaderReader', () => {
       rest: Buffer.from('GET'),
     });
     expect(new ProxyHeaderReader().push(Buffer.from('GET / HTTP/1.1\r\n'))).toMatchObject({ header: { kind: 'invalid' }, rest: undefined });
+  });
+
+  it('reads a v2 header that comes a byte at a time, with its TLVs, and what follows it', () => {
+    const tlvs = Buffer.concat([Buffer.from([0x20, 0x00, 0x05, 0x01, 0, 0, 0, 0]), Buffer.from([0x04, 0x03, 0xe8]), Buffer.alloc(1000, 0x61)]);
+    const header = v2(1, 0x11, ipv4Block([203, 0, 113, 7], [10, 0, 0, 5], 4711, 443), tlvs);
+    const bytes = Buffer.concat([header, Buffer.from('GET')]);
+    const reader = new ProxyHeaderReader();
+    const lent = Buffer.alloc(1);
+    let read: ReturnType<ProxyHeaderReader['push']>;
+    for (let i = 0; i < bytes.length && read === undefined; i++) {
+      bytes.copy(lent, 0, i, i + 1);
+      read = reader.push(lent);
+    }
+    expect(read).toEqual({
+      header: { kind: 'complete', length: header.length, source: { address: '203.0.113.7', port: 4711 }, destination: { address: '10.0.0.5', port: 443 }, tls: true },
+      rest: undefined,
+    });
+    // split where the header ends: the rest is the client's
+    const again = new ProxyHeaderReader();
+    expect(again.push(bytes.subarray(0, 20))).toBeUndefined();
+    expect(again.push(bytes.subarray(20))).toMatchObject({ header: { kind: 'complete', length: header.length }, rest: Buffer.from('GET') });
   });
 });

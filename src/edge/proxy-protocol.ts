@@ -20,8 +20,11 @@ export interface ProxiedAddress {
 }
 
 export type ProxyHeader =
-  /** not all of the header has come yet: read more and ask again with all of it */
-  | { readonly kind: 'partial' }
+  /**
+   * not all of the header has come yet: read more and ask again with all of it; `needs`, once
+   * known (a v2 header's fixed part has come), is how many bytes the whole header takes
+   */
+  | { readonly kind: 'partial'; readonly needs?: number }
   | { readonly kind: 'invalid'; readonly message: string }
   /**
    * `length` bytes are the header; what follows is the connection's own. `source` and
@@ -48,23 +51,43 @@ const PARTIAL: ProxyHeader = { kind: 'partial' };
 /** A header read whole (or refused), and the connection's bytes that came after it in the same reads. */
 export type ReadHeader = { readonly header: Exclude<ProxyHeader, { kind: 'partial' }>; readonly rest: Buffer | undefined };
 
+/**
+ * The longest header read: a v2 header may declare up to 64 KiB of TLVs, but what balancers send
+ * (addresses, ALPN, an authority, a unique id, TLS details) fits in a few hundred bytes, and
+ * HAProxy itself reads a header into one 16 KiB buffer. A longer one is refused as invalid.
+ */
+export const MAX_PROXY_HEADER = 16 * 1024;
+
 /** A connection's first bytes, chunk by chunk, until its header is whole; HTTP and TCP listeners alike. */
 export class ProxyHeaderReader {
-  private bytes: Buffer | undefined;
+  /** copies of the chunks so far, while the header is incomplete */
+  private chunks: Buffer[] | undefined;
+  private size = 0;
+  /** the whole header's length once known: until then the chunks are only kept, not read again */
+  private needs = 0;
 
   /**
    * Adds a chunk; undefined while the header is incomplete. A chunk may be lent by its socket for
-   * the call only: what is kept is a copy, and `rest` may be a view of the chunk.
+   * the call only: what is kept is a copy, and `rest` may be a view of the chunk. Each byte is
+   * copied once while a v2 header comes in pieces (a v1 line is at most 107 bytes).
    */
   push(chunk: Buffer): ReadHeader | undefined {
-    const bytes = this.bytes === undefined ? chunk : Buffer.concat([this.bytes, chunk]);
+    let bytes = chunk;
+    if (this.chunks !== undefined) {
+      this.chunks.push(Buffer.from(chunk));
+      this.size += chunk.length;
+      if (this.size < this.needs) return undefined;
+      bytes = Buffer.concat(this.chunks, this.size);
+    }
     const header = readProxyHeader(bytes);
     if (header.kind === 'partial') {
       // a concatenation is a copy already
-      this.bytes = bytes === chunk ? Buffer.from(chunk) : bytes;
+      this.chunks = [bytes === chunk ? Buffer.from(chunk) : bytes];
+      this.size = bytes.length;
+      this.needs = header.needs ?? 0;
       return undefined;
     }
-    this.bytes = undefined;
+    this.chunks = undefined;
     return { header, rest: header.kind === 'complete' && header.length < bytes.length ? bytes.subarray(header.length) : undefined };
   }
 }
@@ -117,7 +140,8 @@ function readV2(bytes: Buffer): ProxyHeader {
   const command = versionCommand & 0x0f;
   if (command > 1) return invalid(`PROXY v2 command ${command} is neither LOCAL (0) nor PROXY (1)`);
   const length = V2_FIXED + bytes.readUInt16BE(14);
-  if (bytes.length < length) return PARTIAL;
+  if (length > MAX_PROXY_HEADER) return invalid(`PROXY v2 header declares ${length} bytes; the edge reads at most ${MAX_PROXY_HEADER}`);
+  if (bytes.length < length) return { kind: 'partial', needs: length };
   // LOCAL: the balancer's own connection (a health check); its addresses, if any, are skipped
   if (command === 0) return { kind: 'complete', length };
   const family = bytes[13]! >> 4;
