@@ -20,6 +20,9 @@ describe('berth.schema.json', () => {
     expect(service.properties.resources).toMatchObject({ properties: { memory: { default: '256Mi', type: ['string', 'number'] } } });
     // an editor offers a TCP route only the affinity it can keep
     expect(service.properties.tcp).toMatchObject({ properties: { affinity: { const: 'ip' }, concurrency: { properties: { type: { const: 'connections' } } } } });
+    // the PROXY protocol toward instances is a TCP route's; an HTTP route has X-Forwarded-For
+    expect(service.properties.tcp).toMatchObject({ properties: { proxyProtocol: { enum: ['v1', 'v2'] } } });
+    expect(service.properties.http).not.toHaveProperty('properties.proxyProtocol');
     expect(schema.$defs.HealthProbe).toMatchObject({ required: ['type'], properties: { interval: { default: '10s' } } });
   });
 });

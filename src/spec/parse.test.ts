@@ -136,6 +136,19 @@ describe('parseBerthFile: valid files', () => {
     expect(read('{ port: 5432, concurrency: {} }')).toEqual({ port: 5432 });
   });
 
+  it("reads a TCP route's proxyProtocol, v1 or v2, and leaves it out when the file does", () => {
+    const read = (tcp: string) => {
+      const result = parseBerthFile(web(`run: x\ntcp: ${tcp}`));
+      return result.ok ? result.value.services.web?.tcp : result.error;
+    };
+    expect(read('{ port: 5432, proxyProtocol: v1 }')).toEqual({ port: 5432, proxyProtocol: 'v1' });
+    expect(read('{ port: 5432, proxyProtocol: v2, affinity: ip }')).toEqual({ port: 5432, affinity: { type: 'ip' }, proxyProtocol: 'v2' });
+    // a spec stored before the field existed is the spec parsed now: no key, not `undefined`
+    const without = read('{ port: 5432 }');
+    expect(without).toEqual({ port: 5432 });
+    expect(Object.keys(without as object)).toEqual(['port']);
+  });
+
   it('reads a routing mode that serves the route, a balancer and half a queue', () => {
     const read = (http: string) => {
       const result = parseBerthFile(web(`run: x\nhttp: ${http}`));
@@ -468,6 +481,24 @@ describe('parseBerthFile: every error, at its line and column', () => {
     expect(problems(web('run: x\ntcp: { port: 5432, limits: { hard: 3 }, mode: per-connection }'))).toEqual([
       '4:24 services.web.tcp.limits: unknown field; connection limits are written concurrency: { soft: 50, hard: 100 }',
       '4:45 services.web.tcp.mode: unknown field; a TCP route picks the instance once per connection, always; remove mode',
+    ]);
+  });
+
+  it("refuses a TCP route's proxyProtocol other than v1 or v2, and proxyProtocol on an HTTP route", () => {
+    const proxyProtocol = (written: string) => problems(web(`run: x\ntcp: { port: 5432, proxyProtocol: ${written} }`));
+    expect(proxyProtocol('v3')).toEqual([
+      '4:39 services.web.tcp.proxyProtocol: "v3" is not a PROXY protocol version; write v1 (a text line) or v2 (binary), whichever the instance reads',
+    ]);
+    expect(proxyProtocol('true')).toEqual([
+      '4:39 services.web.tcp.proxyProtocol: true does not say which version; write proxyProtocol: v1 or proxyProtocol: v2, whichever the instance reads',
+    ]);
+    expect(proxyProtocol('false')).toEqual(['4:39 services.web.tcp.proxyProtocol: false is the default; remove proxyProtocol to send no header']);
+    // as other proxies and HAProxy's own settings write them
+    expect(proxyProtocol('2')).toEqual(['4:39 services.web.tcp.proxyProtocol: 2 is written v2; write proxyProtocol: v2']);
+    expect(proxyProtocol('V1')).toEqual(['4:39 services.web.tcp.proxyProtocol: "V1" is written v1; write proxyProtocol: v1']);
+    expect(proxyProtocol('send-proxy-v2')).toEqual(['4:39 services.web.tcp.proxyProtocol: "send-proxy-v2" is written v2; write proxyProtocol: v2']);
+    expect(problems(web('run: x\nhttp: { host: a.localhost, proxyProtocol: v2 }'))).toEqual([
+      '4:32 services.web.http.proxyProtocol: unknown field; an HTTP route already passes the client to the instance in X-Forwarded-For and Forwarded, and proxyProtocol is for tcp routes; remove it',
     ]);
   });
 

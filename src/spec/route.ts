@@ -35,6 +35,13 @@ export const ROUTING_MODES = ['per-request', 'per-connection'] as const satisfie
 export const BALANCERS = ['least-outstanding', 'round-robin'] as const;
 export type BalancerName = (typeof BALANCERS)[number];
 
+/**
+ * The PROXY protocol versions a TCP route can open its instance connections with (HAProxy's
+ * `send-proxy` and `send-proxy-v2`): v1 is a text line, v2 a binary header.
+ */
+export const PROXY_PROTOCOL_VERSIONS = ['v1', 'v2'] as const;
+export type ProxyProtocolVersion = (typeof PROXY_PROTOCOL_VERSIONS)[number];
+
 /** The edge's wait behind a hard limit when `http.queue` leaves a field out. */
 export const DEFAULT_QUEUE = { limit: 256, timeoutMs: 10_000 } as const;
 
@@ -96,6 +103,8 @@ export interface TcpRoute {
   readonly concurrency?: ConnectionLimits;
   /** absent: DEFAULT_QUEUE; only with concurrency.hard */
   readonly queue?: RouteQueue;
+  /** each connection to an instance opens with a PROXY header naming the client; absent: none */
+  readonly proxyProtocol?: ProxyProtocolVersion;
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -230,6 +239,11 @@ const httpRouteFields = {
   queue: queue.optional().meta({ description: 'requests (or connections) waiting while every instance is at concurrency.hard' }),
 };
 
+// an HTTP route names the client in headers already (forwarded-headers.ts)
+const HTTP_ROUTE_HINTS = {
+  proxyProtocol: 'unknown field; an HTTP route already passes the client to the instance in X-Forwarded-For and Forwarded, and proxyProtocol is for tcp routes; remove it',
+};
+
 type HttpRouteFields = Partial<Pick<HttpRoute, 'mode' | 'affinity' | 'concurrency' | 'queue'>>;
 
 /** The rules between the fields of an HTTP route, over whichever of them parsed (see rule.ts). */
@@ -260,7 +274,7 @@ export function httpRouteRules(raw: unknown): SpecIssue[] {
   ];
 }
 
-export const httpRouteSchema = strictObject(httpRouteFields)
+export const httpRouteSchema = strictObject(httpRouteFields, HTTP_ROUTE_HINTS)
   .superRefine((route, ctx) => reportRules(ctx, httpRouteChecks(route)))
   .transform(
     (route): HttpRoute => ({
@@ -296,6 +310,19 @@ const tcpConcurrency = strictObject({
   ...limitFields,
 }).superRefine((limits, ctx) => reportRules(ctx, concurrencyChecks(limits)));
 
+/** What to write instead of a PROXY protocol setting that is not v1 or v2. */
+function proxyProtocolMessage(input: unknown): string {
+  if (input === true) return 'true does not say which version; write proxyProtocol: v1 or proxyProtocol: v2, whichever the instance reads';
+  if (input === false) return 'false is the default; remove proxyProtocol to send no header';
+  // the ways HAProxy and other proxies' settings write one
+  const written = typeof input === 'string' || typeof input === 'number' ? String(input).toLowerCase() : '';
+  const version = ['1', 'v1', 'send-proxy'].includes(written) ? 'v1' : ['2', 'v2', 'send-proxy-v2'].includes(written) ? 'v2' : undefined;
+  if (version !== undefined) return `${quote(input)} is written ${version}; write proxyProtocol: ${version}`;
+  return `${quote(input)} is not a PROXY protocol version; write v1 (a text line) or v2 (binary), whichever the instance reads`;
+}
+
+const proxyProtocol = z.enum(PROXY_PROTOCOL_VERSIONS, { error: (issue) => proxyProtocolMessage(issue.input) });
+
 const tcpRouteFields = {
   port: portNumber,
   idleTimeout: duration({ positive: true, max: MAX_TIMER_MS })
@@ -305,6 +332,9 @@ const tcpRouteFields = {
   affinity: tcpAffinity.optional().meta({ description: 'ip: connections from one client address go to one instance' }),
   concurrency: tcpConcurrency.optional().meta({ description: 'open connections per instance: above soft the edge prefers others, hard is never exceeded' }),
   queue: queue.optional().meta({ description: 'new connections held while every instance is at concurrency.hard (what they send meanwhile goes to the instance first); closed when the queue is full or its timeout passes' }),
+  proxyProtocol: proxyProtocol
+    .optional()
+    .meta({ description: "v1 or v2: each connection to an instance opens with a PROXY protocol header naming the client and the address it connected to (HAProxy's send-proxy, send-proxy-v2); default none" }),
 };
 
 // fields users bring over from http: routes or other proxies
@@ -333,5 +363,6 @@ export const tcpRouteSchema = strictObject(tcpRouteFields, TCP_ROUTE_HINTS)
       // `concurrency: {}` or `{ type: connections }` limits nothing: the same spec as none
       ...(Object.keys(limits).length === 0 ? {} : { concurrency: limits }),
       ...(route.queue === undefined ? {} : { queue: queueOf(route.queue) }),
+      ...(route.proxyProtocol === undefined ? {} : { proxyProtocol: route.proxyProtocol }),
     };
   });
