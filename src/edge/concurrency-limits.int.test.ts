@@ -2,6 +2,7 @@
 // away from busy instances but never refuses it; hard is never exceeded, and what waits for it is
 // served when an instance frees up or answered 503 with Retry-After when the queue's time is up.
 import http from 'node:http';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { edgeRequest, startEchoInstance, type EchoAnswer, type EchoInstance, type EdgeResponse } from './echo-instance.js';
 import { startEdge, type RunningEdge } from './edge.js';
@@ -143,6 +144,80 @@ describe(`concurrency limits through the edge (seed ${SEED})`, () => {
       expect(instanceOf(await slow)).toBe('web-1');
       expect(order).toEqual(['slow', 'queued']);
       expect(service.rejected).toBe(0);
+    });
+  });
+
+  describe('a client waiting in the queue', () => {
+    /** A raw client connection that has sent `bytes`, with what it receives. */
+    function rawClient(port: number, bytes: string): { socket: net.Socket; received: () => string; closed: Promise<void> } {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.write(bytes);
+      return { socket, received: () => received, closed };
+    }
+    const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: web.test\r\n\r\n`;
+
+    for (const mode of ['per-request', 'per-connection'] as const) {
+      for (const hangUp of ['closes', 'resets'] as const) {
+        it(`leaves the queue at once when its client ${hangUp} (${mode}): the next client gets the place, and nothing reaches the instance for it`, async () => {
+          const concurrency = mode === 'per-request' ? { hard: 1 } : { type: 'connections' as const, hard: 1 };
+          const { port, service } = await start(1, { mode, concurrency, queue: { limit: 1, timeoutMs: 5_000 } });
+          const slow = edgeRequest(port, 'web.test', '/slow?delay=600');
+          await until(() => service.items[0]!.inFlight === 1);
+          const gone = rawClient(port, GET('/gone'));
+          await until(() => service.queued === 1);
+          if (hangUp === 'closes') gone.socket.end();
+          else gone.socket.resetAndDestroy();
+          await until(() => service.queued === 0);
+          await gone.closed;
+          expect(gone.received()).toBe('');
+          // its place is free: the queue of one takes the next client, who is served in its turn
+          const next = edgeRequest(port, 'web.test', '/next');
+          await until(() => service.queued === 1);
+          expect(instanceOf(await slow)).toBe('web-1');
+          expect((JSON.parse((await next).body) as EchoAnswer).url).toBe('/next');
+          expect(instances[0]!.served).toBe(2);
+          // a client that left was not turned away
+          expect(service.rejected).toBe(0);
+        });
+      }
+    }
+
+    it('leaves the wait for a start from zero when its client closes: the one behind it is served once an instance is ready', async () => {
+      const instance = await startEchoInstance('web-1');
+      instances = [instance];
+      const source = new MemoryRouteSource({ version: 1, routes: [{ host: 'web.test', service: 'web', instances: [], activator: { limit: 1, timeoutMs: 5_000 } }] });
+      edge = await startEdge({ listen: { host: '127.0.0.1', port: 0 }, source, seed: SEED, log: () => {} });
+      const service = edge.routing.lookup('web.test', '/')!.service;
+      const gone = rawClient(edge.port, GET('/gone'));
+      await until(() => service.queued === 1);
+      gone.socket.end();
+      await until(() => service.queued === 0);
+      await gone.closed;
+      const next = edgeRequest(edge.port, 'web.test', '/next');
+      await until(() => service.queued === 1);
+      source.publish({ version: 2, routes: [{ host: 'web.test', service: 'web', instances: [{ id: instance.id, address: '127.0.0.1', port: instance.port, ready: true }], activator: { limit: 1, timeoutMs: 5_000 } }] });
+      expect((JSON.parse((await next).body) as EchoAnswer).url).toBe('/next');
+      expect(gone.received()).toBe('');
+      expect(instance.served).toBe(1);
+      expect(service.rejected).toBe(0);
+    });
+
+    it('sends what its client pipelined while it waited behind its request, in order', async () => {
+      const { port, service } = await start(1, { concurrency: { hard: 1 }, queue: { limit: 4, timeoutMs: 5_000 } });
+      const slow = edgeRequest(port, 'web.test', '/slow?delay=400');
+      await until(() => service.items[0]!.inFlight === 1);
+      const client = rawClient(port, GET('/first') + GET('/second'));
+      await until(() => service.queued === 1);
+      client.socket.write(GET('/third'));
+      await instanceOf(await slow);
+      await until(() => (client.received().match(/HTTP\/1\.1 200/g) ?? []).length === 3);
+      const urls = [...client.received().matchAll(/"url":"([^"]+)"/g)].map((m) => m[1]);
+      expect(urls).toEqual(['/first', '/second', '/third']);
+      client.socket.destroy();
     });
   });
 

@@ -21,7 +21,7 @@ import { headerValue, HttpFraming, type FramingListener, type MessageHead } from
 import type { ProxyContext } from './proxy.js';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
 import type { HttpRoute } from './routing.js';
-import type { LoadUnit, ServiceInstances } from './service-instances.js';
+import { MAX_READ_WHILE_QUEUED, type LoadUnit, type ServiceInstances } from './service-instances.js';
 import { DirectWrites, type WritesOwner } from './direct-writes.js';
 import { keepChunk, type ChunkReader, type SocketReads } from './socket-reads.js';
 import { RawClient } from './raw-client.js';
@@ -110,6 +110,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   private deferred: Buffer | undefined;
   /** an instance is being waited for or connected to */
   private busy = false;
+  /** the suspended request waits in its service's queue: the client is read meanwhile (see admit) */
+  private queued: QueuedRequest | undefined;
   /** the next head read goes to the pin just made (and is already counted if per-request) */
   private pinFresh = false;
   /** ignore what the parser reports for the rest of a chunk after a suspension */
@@ -199,6 +201,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
       chunk = rest;
     }
     if (this.deferred !== undefined) {
+      if (this.queued !== undefined) return this.readWhileQueued(this.queued, chunk);
       // read before the pause took hold: it stays behind the suspended request (an upgrade too:
       // its parser is past the switch, but the request has not gone anywhere yet)
       this.deferred = Buffer.concat([this.deferred, chunk]);
@@ -343,21 +346,58 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     return route.entry.affinity?.type !== 'ip' || this.clientOf(head) === this.pinnedClient;
   }
 
+  /**
+   * Waits for an instance in the service's queue (at its hard limit, or starting from zero). The
+   * client is read meanwhile, so one that hangs up leaves the queue at once instead of holding a
+   * place until its turn or the timeout: a reset, or a FIN, which is how a browser's stop or a
+   * closed tab looks. nginx takes a FIN while it waits for the upstream the same way (its 499);
+   * an HTTP/1.1 client does not half-close and then wait for an answer. What the client sends
+   * meanwhile (pipelined requests, the rest of a body) is kept behind the request, up to
+   * MAX_READ_WHILE_QUEUED; past that the client is no longer read.
+   */
   private async admit(service: ServiceInstances, affinity: AffinityKey, unit: LoadUnit): Promise<void> {
     this.busy = true;
-    const admission = await service.admit(affinity.key, unit);
+    const queued: QueuedRequest = { leave: new AbortController(), bytes: [], size: 0 };
+    const pending = service.admit(affinity.key, unit, queued.leave.signal);
+    if (pending instanceof Promise) {
+      this.queued = queued;
+      if (!this.clientEnded) this.client.resume();
+    }
+    const admission = await pending;
+    if (this.queued === queued) this.stopReadingWhileQueued(queued);
     if (this.done) {
       if (admission.ok) this.uncount(service, admission.instance, unit);
       return;
     }
     if (!admission.ok) {
       this.busy = false;
+      // the client is gone: nobody to answer
+      if (queued.leave.signal.aborted) {
+        this.done = true;
+        this.client.destroy();
+        return;
+      }
       return this.refuse(unavailable(admission.message, admission.retryAfter));
     }
     this.setCookie = affinity.setCookie;
     const upstream = this.context.pool.take(admission.instance, this);
     this.attach(service, admission.instance, upstream, unit);
     if (upstream.connected) this.onUpstreamConnect();
+  }
+
+  /** Keeps what a queued request's client sends, in order behind it; the client stops being read past the bound. */
+  private readWhileQueued(queued: QueuedRequest, chunk: Buffer): void {
+    // a copy: the chunk is lent by the socket
+    queued.bytes.push(Buffer.from(chunk));
+    queued.size += chunk.length;
+    if (queued.size >= MAX_READ_WHILE_QUEUED) this.client.pause();
+  }
+
+  /** The wait is over: what was read goes behind the request, and the client is not read again until it is sent. */
+  private stopReadingWhileQueued(queued: QueuedRequest): void {
+    this.queued = undefined;
+    if (queued.size > 0 && this.deferred !== undefined) this.deferred = Buffer.concat([this.deferred, ...queued.bytes]);
+    if (!this.done) this.client.pause();
   }
 
   /** Undoes the count a pick made, for a pick that will not be used. */
@@ -694,6 +734,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
 
   onClientEnd(): void {
     this.clientEnded = true;
+    // hung up while its request waited in a queue: it leaves the queue (admit)
+    if (this.queued !== undefined) return this.queued.leave.abort();
     if (this.outstanding.length === 0 && this.deferred === undefined && !this.busy && !this.done) this.finish();
   }
 
@@ -705,6 +747,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   onClientClose(): void {
     this.reads?.release();
     this.done = true;
+    // reset while its request waited in a queue: its place is free now, not at its turn
+    this.queued?.leave.abort();
     this.unpin();
     this.context.closed(this);
   }
@@ -764,6 +808,14 @@ class AnswerReader implements FramingListener {
   onError(): void {
     this.connection.destroy();
   }
+}
+
+/** A request waiting in its service's queue, and what its client sent meanwhile. */
+interface QueuedRequest {
+  /** aborted when the client hangs up: the request leaves the queue */
+  readonly leave: AbortController;
+  readonly bytes: Buffer[];
+  size: number;
 }
 
 const OWNER = Symbol('berth.clientConnection');

@@ -21,6 +21,12 @@ interface Want {
   readonly unit: LoadUnit;
 }
 
+/**
+ * What a client waiting in a queue may send meanwhile, kept to go to its instance first: past it
+ * the edge stops reading the client (as TCP does) and, for that client, no longer sees a hang-up.
+ */
+export const MAX_READ_WHILE_QUEUED = 64 * 1024;
+
 export type Admission = { ok: true; instance: RoutedInstance } | { ok: false; status: 503; retryAfter: number; message: string };
 
 /** Asks the control plane for an instance of a service at zero (see activator.ts). */
