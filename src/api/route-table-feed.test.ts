@@ -76,6 +76,26 @@ describe('route table: the route fields of berth.yaml', () => {
     expect(parsed.table.tcp.find((r) => r.service === 'db')).toMatchObject({ affinity: { type: 'ip' }, queue: { limit: 256, timeoutMs: 2_000 } });
   });
 
+  test("carries a TCP route's proxyProtocol to the edge; a route without it is the table it was", async () => {
+    await p.createService('smtp', { run: 'node smtp.js', tcp: { port: 2525, proxyProtocol: 'v2' } });
+    await p.createService('db', { run: 'postgres', tcp: { port: 15432, proxyProtocol: 'v1', idleTimeout: '8h' } });
+    await p.createService('mq', { run: 'rabbitmq-server', tcp: { port: 5672 } });
+    const { tcp = [] } = await table();
+    const route = (service: string) => tcp.find((r) => r.service === service);
+    expect(route('smtp')?.proxyProtocol).toBe('v2');
+    expect(route('db')).toMatchObject({ proxyProtocol: 'v1', idleTimeoutMs: 8 * 3_600_000 });
+    // exactly what was sent before the field existed, so no edge sees a new version for nothing
+    const { instances, drainGraceMs, ...mq } = route('mq')!;
+    expect(mq).toEqual({ port: 5672, service: 'mq', concurrency: { type: 'connections' } });
+    const parsed = parseRouteTable({ version: 1, tcp });
+    if (!parsed.ok) return expect.fail(parsed.message);
+    expect(parsed.table.tcp.map((r) => [r.service, r.proxyProtocol])).toEqual([
+      ['db', 'v1'],
+      ['mq', undefined],
+      ['smtp', 'v2'],
+    ]);
+  });
+
   test('the edge reads what it carries: the mode in force and the 1h TCP default', async () => {
     await p.createService('web', { run: 'node server.js', http: { host: 'web.test', affinity: 'cookie' } });
     await p.createService('fast', { run: 'node server.js', http: { host: 'fast.test', mode: 'per-request' } });

@@ -77,7 +77,7 @@ export async function buildRouteTable(store: EventStore, fleet: Pick<ObservedFle
         instances,
       });
     } else if (spec.tcp) {
-      const { port, idleTimeout, balancer, affinity, concurrency, queue } = spec.tcp;
+      const { port, idleTimeout, balancer, affinity, concurrency, queue, proxyProtocol } = spec.tcp;
       tcp.push({
         port,
         service: id,
@@ -86,6 +86,7 @@ export async function buildRouteTable(store: EventStore, fleet: Pick<ObservedFle
         concurrency: { type: 'connections', ...concurrency },
         ...(queue === undefined ? {} : { queue: queueLimits(queue) }),
         ...(idleTimeout === undefined ? {} : { idleTimeoutMs: idleTimeout }),
+        ...(proxyProtocol === undefined ? {} : { proxyProtocol }),
         drainGraceMs: spec.stop.grace,
         instances,
       });

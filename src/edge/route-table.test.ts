@@ -47,6 +47,22 @@ describe('route table document', () => {
     expect(cookie).toMatchObject({ ok: false, message: expect.stringMatching(/^tcp\.0\.affinity\.type: /) as unknown as string });
   });
 
+  it("reads a TCP route's proxyProtocol, v1 or v2, and a table without it sends none", () => {
+    const parsed = parseRouteTable({
+      version: 1,
+      tcp: [
+        { port: 5432, service: 'db' },
+        { port: 5433, service: 'mq', proxyProtocol: 'v1' },
+        { port: 5434, service: 'smtp', proxyProtocol: 'v2' },
+      ],
+    });
+    if (!parsed.ok) return expect.fail(parsed.message);
+    expect(parsed.table.tcp.map((route) => route.proxyProtocol)).toEqual([undefined, 'v1', 'v2']);
+    expect(parsed.table.tcp[0]).not.toHaveProperty('proxyProtocol');
+    const v3 = parseRouteTable({ version: 1, tcp: [{ port: 5432, service: 'db', proxyProtocol: 'v3' }] });
+    expect(v3).toMatchObject({ ok: false, message: expect.stringMatching(/^tcp\.0\.proxyProtocol: /) as unknown as string });
+  });
+
   it('ignores fields it does not know, so a newer control plane can add some', () => {
     expect(parseRouteTable({ version: 1, routes: [], tcp: [], regions: ['eu'] }).ok).toBe(true);
   });

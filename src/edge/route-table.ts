@@ -2,7 +2,7 @@
 // service, how that service is balanced, and its instances. The edge swaps a whole table at once
 // (never a patch), so one document is always self-consistent.
 import { z } from 'zod';
-import { BALANCERS, DEFAULT_QUEUE, DEFAULT_TCP_IDLE_MS, modeConflict, ROUTING_MODES, type Affinity, type RoutingMode } from '../spec/route.js';
+import { BALANCERS, DEFAULT_QUEUE, DEFAULT_TCP_IDLE_MS, modeConflict, PROXY_PROTOCOL_VERSIONS, ROUTING_MODES, type Affinity, type RoutingMode } from '../spec/route.js';
 import { MAX_TIMER_MS } from '../spec/quantities.js';
 
 // the modes and balancers are berth.yaml's (src/spec/route.ts); docs/edge.md has the trade-off
@@ -88,6 +88,8 @@ const tcpRouteSchema = z.object({
   affinity: ipAffinitySchema.optional(),
   /** a TCP route's unit is the open connection; a connection waiting in `queue` is held unread */
   concurrency: concurrencySchema('connections').prefault({}),
+  /** each connection to an instance opens with this PROXY protocol header (proxy-protocol.ts); absent: none */
+  proxyProtocol: z.enum(PROXY_PROTOCOL_VERSIONS).optional(),
 });
 
 export const routeTableSchema = z
