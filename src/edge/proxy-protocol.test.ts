@@ -1,5 +1,7 @@
+import net from 'node:net';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_PROXY_HEADER, ProxyHeaderReader, readProxyHeader } from './proxy-protocol.js';
+import { MAX_PROXY_HEADER, ProxyHeaderReader, readProxyHeader, writeProxyHeader } from './proxy-protocol.js';
 
 const SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 
@@ -165,5 +167,63 @@ describe('ProxyHeaderReader', () => {
     const again = new ProxyHeaderReader();
     expect(again.push(bytes.subarray(0, 20))).toBeUndefined();
     expect(again.push(bytes.subarray(20))).toMatchObject({ header: { kind: 'complete', length: header.length }, rest: Buffer.from('GET') });
+  });
+});
+
+describe('writeProxyHeader (send-proxy toward instances)', () => {
+  const client = { address: '203.0.113.7', port: 56324 };
+  const edge = { address: '10.0.0.5', port: 15432 };
+
+  it('writes a v1 TCP4 line, and a TCP6 one compressed', () => {
+    expect(writeProxyHeader('v1', client, edge).toString('latin1')).toBe('PROXY TCP4 203.0.113.7 10.0.0.5 56324 15432\r\n');
+    expect(writeProxyHeader('v1', { address: '2001:DB8:0:0:0:0:0:7', port: 1 }, { address: '2001:db8::5', port: 2 }).toString('latin1')).toBe('PROXY TCP6 2001:db8::7 2001:db8::5 1 2\r\n');
+  });
+
+  it('writes v2 as the PROXY command over IPv4 (0x21, 0x11) with no TLVs', () => {
+    expect(writeProxyHeader('v2', client, edge)).toEqual(v2(1, 0x11, ipv4Block([203, 0, 113, 7], [10, 0, 0, 5], 56324, 15432)));
+  });
+
+  it('writes v2 over IPv6 (family 0x21), each address in its 16 bytes', () => {
+    const header = writeProxyHeader('v2', { address: '2001:db8::7', port: 1 }, { address: 'fe80::1:2', port: 2 });
+    expect([header[12], header[13], header.readUInt16BE(14), header.length]).toEqual([0x21, 0x21, 36, 52]);
+    expect(header.subarray(16, 32).toString('hex')).toBe('20010db8000000000000000000000007');
+    expect(header.subarray(32, 48).toString('hex')).toBe('fe800000000000000000000000010002');
+    expect([header.readUInt16BE(48), header.readUInt16BE(50)]).toEqual([1, 2]);
+  });
+
+  it('writes an IPv4 address beside an IPv6 one as IPv4-mapped IPv6, either way round', () => {
+    const onSix = { address: '2001:db8::5', port: 15432 };
+    expect(writeProxyHeader('v1', client, onSix).toString('latin1')).toBe('PROXY TCP6 ::ffff:203.0.113.7 2001:db8::5 56324 15432\r\n');
+    expect(writeProxyHeader('v1', onSix, client).toString('latin1')).toBe('PROXY TCP6 2001:db8::5 ::ffff:203.0.113.7 15432 56324\r\n');
+    const binary = writeProxyHeader('v2', client, onSix);
+    expect(binary[13]).toBe(0x21);
+    expect(binary.subarray(16, 32).toString('hex')).toBe('00000000000000000000ffffcb007107');
+  });
+
+  it('takes an IPv4-mapped address (a dual-stack socket\'s IPv4 peer) as IPv4, and drops an IPv6 zone', () => {
+    expect(writeProxyHeader('v1', { address: '::ffff:127.0.0.1', port: 40000 }, { address: '::ffff:127.0.0.1', port: 15432 }).toString('latin1')).toBe(
+      'PROXY TCP4 127.0.0.1 127.0.0.1 40000 15432\r\n',
+    );
+    expect(writeProxyHeader('v1', { address: 'fe80::1%eth0', port: 1 }, { address: 'fe80::2%eth0', port: 2 }).toString('latin1')).toBe('PROXY TCP6 fe80::1 fe80::2 1 2\r\n');
+  });
+
+  it('reads back through readProxyHeader as the addresses and ports it was given, in both versions (property)', () => {
+    const address = fc.oneof(fc.ipV4(), fc.ipV6());
+    const port = fc.integer({ min: 0, max: 65_535 });
+    // the reader as oracle: a TCP6 line with any IPv4 address mapped, which it reads back as IPv4
+    const mapped = (text: string): string => (net.isIPv4(text) ? `::ffff:${text}` : text);
+    fc.assert(
+      fc.property(address, address, port, port, fc.uint8Array({ maxLength: 8 }), (from, to, sourcePort, destinationPort, after) => {
+        const expected = readProxyHeader(Buffer.from(`PROXY TCP6 ${mapped(from)} ${mapped(to)} ${sourcePort} ${destinationPort}\r\n`));
+        if (expected.kind !== 'complete') return expect.fail(`the oracle refused ${from} ${to}`);
+        for (const version of ['v1', 'v2'] as const) {
+          const header = writeProxyHeader(version, { address: from, port: sourcePort }, { address: to, port: destinationPort });
+          // the connection's own bytes follow the header and are not part of it
+          const read = readProxyHeader(Buffer.concat([header, after]));
+          expect(read).toMatchObject({ kind: 'complete', length: header.length, source: expected.source, destination: expected.destination });
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -12,6 +12,7 @@
 //
 // https://www.haproxy.org/download/3.0/doc/proxy-protocol.txt
 import net from 'node:net';
+import type { ProxyProtocolVersion } from '../spec/route.js';
 
 /** One end of the proxied connection. */
 export interface ProxiedAddress {
@@ -208,4 +209,65 @@ function canonical(address: string): string {
   const high = parseInt(mapped[1]!, 16);
   const low = parseInt(mapped[2]!, 16);
   return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
+}
+
+/**
+ * The header the edge opens a connection to an instance with, on a route with `proxyProtocol`
+ * (HAProxy's `send-proxy`, `send-proxy-v2`): `source` is the client, `destination` the address and
+ * port the client connected to. v1 is a `PROXY TCP4|TCP6` line, v2 the binary PROXY command with
+ * no TLVs. Two IPv4 addresses are written as IPv4, anything else as IPv6: an IPv4 client of an
+ * edge on an IPv6 socket (or the other way) has its IPv4 address mapped (::ffff:a.b.c.d), as
+ * HAProxy writes such a pair. An IPv4-mapped address, as a dual-stack socket names an IPv4 peer,
+ * counts as IPv4, and an IPv6 zone (fe80::1%eth0) is left out: it means nothing to the instance.
+ */
+export function writeProxyHeader(version: ProxyProtocolVersion, source: ProxiedAddress, destination: ProxiedAddress): Buffer {
+  const from = inetAddress(source.address);
+  const to = inetAddress(destination.address);
+  const six = !(net.isIPv4(from) && net.isIPv4(to));
+  if (version === 'v1') {
+    const text = (address: string): string => (six && net.isIPv4(address) ? `::ffff:${address}` : address);
+    return Buffer.from(`PROXY ${six ? 'TCP6' : 'TCP4'} ${text(from)} ${text(to)} ${source.port} ${destination.port}\r\n`, 'latin1');
+  }
+  const size = six ? 36 : 12;
+  const header = Buffer.alloc(V2_FIXED + size);
+  V2_SIGNATURE.copy(header, 0);
+  // version 2, command PROXY; TCP over IPv4 (0x11) or IPv6 (0x21)
+  header[12] = 0x21;
+  header[13] = six ? 0x21 : 0x11;
+  header.writeUInt16BE(size, 14);
+  const write = six ? writeIpv6 : writeIpv4;
+  const bytes = six ? 16 : 4;
+  write(from, header, V2_FIXED);
+  write(to, header, V2_FIXED + bytes);
+  header.writeUInt16BE(source.port, V2_FIXED + 2 * bytes);
+  header.writeUInt16BE(destination.port, V2_FIXED + 2 * bytes + 2);
+  return header;
+}
+
+/** An address as a socket or a PROXY header gives it, in the form canonical() writes, without a zone. */
+function inetAddress(address: string): string {
+  const bare = address.replace(/%.*$/, '');
+  if (net.isIP(bare) === 0) throw new Error(`${JSON.stringify(address)} is not an IP address`);
+  return canonical(bare);
+}
+
+function writeIpv4(address: string, into: Buffer, at: number): void {
+  const parts = address.split('.');
+  for (let i = 0; i < 4; i++) into[at + i] = Number(parts[i]);
+}
+
+/** Writes an IPv6 address (hex groups, as canonical() gives it) or an IPv4 one, mapped. */
+function writeIpv6(address: string, into: Buffer, at: number): void {
+  into.fill(0, at, at + 16);
+  if (net.isIPv4(address)) {
+    into.writeUInt16BE(0xffff, at + 10);
+    writeIpv4(address, into, at + 12);
+    return;
+  }
+  const [head = '', tail] = address.split('::');
+  const groups = (text: string): number[] => (text === '' ? [] : text.split(':').map((group) => parseInt(group, 16)));
+  const front = groups(head);
+  const back = tail === undefined ? [] : groups(tail);
+  front.forEach((group, i) => into.writeUInt16BE(group, at + 2 * i));
+  back.forEach((group, i) => into.writeUInt16BE(group, at + 16 - 2 * (back.length - i)));
 }
