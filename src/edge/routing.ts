@@ -4,7 +4,7 @@
 // connections) across tables; a service that leaves the table drains like its instances.
 import type { Random } from '../core/random.js';
 import type { OutlierPolicy } from './outlier-detection.js';
-import { routeMode, type HttpRouteEntry, type RouteTable, type RoutingMode } from './route-table.js';
+import { routeMode, type HttpRouteEntry, type RouteTable, type RoutingMode, type TcpRouteEntry } from './route-table.js';
 import { serviceConfig, ServiceInstances, type ActivateService } from './service-instances.js';
 
 export interface HttpRoute {
@@ -15,11 +15,17 @@ export interface HttpRoute {
   readonly service: ServiceInstances;
 }
 
+export interface TcpRoute {
+  readonly port: number;
+  readonly entry: TcpRouteEntry;
+  readonly service: ServiceInstances;
+}
+
 interface Compiled {
   readonly version: number;
   /** per host, longest prefix first */
   readonly hosts: ReadonlyMap<string, readonly HttpRoute[]>;
-  readonly tcp: ReadonlyMap<number, ServiceInstances>;
+  readonly tcp: ReadonlyMap<number, TcpRoute>;
 }
 
 export interface RoutingOptions {
@@ -64,8 +70,12 @@ export class Routing {
     return undefined;
   }
 
-  tcpService(port: number): ServiceInstances | undefined {
+  tcpRoute(port: number): TcpRoute | undefined {
     return this.compiled.tcp.get(port);
+  }
+
+  tcpService(port: number): ServiceInstances | undefined {
+    return this.compiled.tcp.get(port)?.service;
   }
 
   tcpPorts(): number[] {
@@ -99,9 +109,9 @@ export class Routing {
       hosts.set(entry.host, list);
     }
     for (const list of hosts.values()) list.sort((a, b) => b.pathPrefix.length - a.pathPrefix.length);
-    const tcp = new Map<number, ServiceInstances>();
+    const tcp = new Map<number, TcpRoute>();
     for (const entry of table.tcp) {
-      tcp.set(entry.port, service(`tcp:${entry.service}`, serviceConfig(entry), entry.instances));
+      tcp.set(entry.port, { port: entry.port, entry, service: service(`tcp:${entry.service}`, serviceConfig(entry), entry.instances) });
     }
     for (const [key, gone] of this.services) {
       if (seen.has(key)) continue;
@@ -119,7 +129,7 @@ export class Routing {
 
   /** Once a second: grace periods, expired ejections, services that finished draining. */
   tick(): void {
-    const live = new Set<ServiceInstances>([...this.compiled.tcp.values()]);
+    const live = new Set<ServiceInstances>([...this.compiled.tcp.values()].map((route) => route.service));
     for (const routes of this.compiled.hosts.values()) for (const route of routes) live.add(route.service);
     for (const [key, service] of this.services) {
       service.tick();

@@ -1,10 +1,11 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { blackHole } from './echo-instance.js';
 import { startEdge, type RunningEdge } from './edge.js';
 import { MemoryRouteSource } from './memory-route-source.js';
+import { readProxyHeader, type ProxyHeader } from './proxy-protocol.js';
 import type { RouteTableDocument } from './route-table.js';
 import { freePort } from '../agent/port-allocator.js';
 
@@ -558,5 +559,113 @@ describe(`TCP routes behind an L4 balancer sending the PROXY protocol (seed ${SE
     // a stranger cannot name a client: its header is just bytes, for the instance to make sense of
     expect(await through(port, '127.0.0.2', ['PROXY TCP4 203.0.113.7 10.0.0.5 1 2\r\n'])).toBe('db-1');
     await until(() => live.received.length === 1 && Buffer.concat(live.received[0]!).toString().startsWith('PROXY TCP4'), 'the instance has the stranger\'s bytes');
+  });
+});
+
+/** What an instance behind send-proxy reads from one connection: the PROXY header, and the bytes after it. */
+function behindSendProxy(chunks: Buffer[]): { header: ProxyHeader; after: string } {
+  const bytes = Buffer.concat(chunks);
+  const header = readProxyHeader(bytes);
+  return { header, after: header.kind === 'complete' ? bytes.subarray(header.length).toString() : '' };
+}
+
+describe(`TCP routes send the PROXY protocol to instances (seed ${SEED})`, () => {
+  it.each(['v1', 'v2'] as const)("%s names the client's address and port and the edge's listen port, in the instance's first read; the client's bytes follow in order", async (version) => {
+    const live = await recordingInstance('db-1');
+    const { port } = await edgeFor({ proxyProtocol: version, instances: [at(live.port, 'db-1')] });
+    // from another loopback address than the edge's, so the source is the client's, not a copy of the destination
+    const { socket, instance } = greetedBy(port, '127.0.0.2');
+    // written before the edge has connected to the instance: held back until the header is out
+    socket.write('hello ');
+    await once(socket, 'connect');
+    expect(await instance).toBe('db-1');
+    socket.write('world');
+    await until(() => live.received.length === 1 && behindSendProxy(live.received[0]!).after === 'hello world', 'the instance has the header and all the bytes');
+    const { header } = behindSendProxy(live.received[0]!);
+    expect(header).toMatchObject({ kind: 'complete', source: { address: '127.0.0.2', port: socket.localPort }, destination: { address: '127.0.0.1', port } });
+    const first = live.received[0]![0]!;
+    expect(first.subarray(0, 5).toString('latin1')).toBe(version === 'v1' ? 'PROXY' : '\r\n\r\n\0');
+    // the header is one write, never split from itself
+    expect(first.length).toBeGreaterThanOrEqual(header.kind === 'complete' ? header.length : Infinity);
+    socket.destroy();
+  });
+
+  it('sends a queued client its header first, with what it sent while waiting in the same write, then the rest', async () => {
+    // every socket write in this process (the edge runs in it): the instance's header must go in one with the held bytes
+    const writes = vi.spyOn(net.Socket.prototype, 'write');
+    onTestFinished(() => writes.mockRestore());
+    const live = await recordingInstance('db-1');
+    const { edge, port } = await edgeFor({ proxyProtocol: 'v1', concurrency: { type: 'connections', hard: 1 }, queue: { limit: 1, timeoutMs: 30_000 }, instances: [at(live.port, 'db-1')] });
+    const service = edge.routing.tcpService(port)!;
+    const a = greetedBy(port);
+    expect(await a.instance).toBe('db-1');
+    const aPort = a.socket.localPort;
+    const b = greetedBy(port);
+    await until(() => service.queued === 1, 'B is queued');
+    b.socket.write('early');
+    await sleep(50);
+    a.socket.end();
+    expect(await b.instance).toBe('db-1');
+    b.socket.write(' late');
+    await until(() => live.received.length === 2 && behindSendProxy(live.received[1]!).after === 'early late', 'the instance has all of B');
+    const headerAndEarly = `PROXY TCP4 127.0.0.1 127.0.0.1 ${b.socket.localPort} ${port}\r\nearly`;
+    expect(live.received[1]![0]!.toString('latin1')).toBe(headerAndEarly);
+    const written = writes.mock.calls.map(([data]) => (Buffer.isBuffer(data) ? data.toString('latin1') : String(data)));
+    expect(written).toContain(headerAndEarly);
+    expect(behindSendProxy(live.received[0]!).header).toMatchObject({ source: { port: aPort } });
+    b.socket.destroy();
+  });
+
+  it('behind a trusted balancer (--proxy-protocol), names the client and destination the balancer named; a stranger is named as it is', async () => {
+    const live = await recordingInstance('db-1');
+    const { port } = await edgeFor({ proxyProtocol: 'v2', instances: [at(live.port, 'db-1')] }, { trustedProxies: ['127.0.0.1/32'], proxyProtocol: true });
+    const send = async (localAddress: string, text: string): Promise<net.Socket> => {
+      const { socket, instance } = greetedBy(port, localAddress);
+      socket.write(text);
+      expect(await instance).toBe('db-1');
+      return socket;
+    };
+    const balanced = await send('127.0.0.1', 'PROXY TCP4 203.0.113.7 10.0.0.5 5000 5432\r\nhello');
+    const six = await send('127.0.0.1', 'PROXY TCP6 2001:db8::7 2001:db8::5 5001 5432\r\nhi');
+    // the balancer's own connection (a health check) names no one: the balancer is the client
+    const unknown = await send('127.0.0.1', 'PROXY UNKNOWN\r\nping');
+    // not trusted: its PROXY line is only bytes, after the edge's own header naming it
+    const stranger = await send('127.0.0.2', 'PROXY TCP4 198.51.100.1 10.0.0.5 1 2\r\n');
+    await until(() => live.received.length === 4 && live.received.every((chunks) => behindSendProxy(chunks).after !== ''), 'the instance has all four');
+    const read = live.received.map(behindSendProxy);
+    expect(read[0]).toMatchObject({ header: { source: { address: '203.0.113.7', port: 5000 }, destination: { address: '10.0.0.5', port: 5432 } }, after: 'hello' });
+    expect(read[1]).toMatchObject({ header: { source: { address: '2001:db8::7', port: 5001 }, destination: { address: '2001:db8::5', port: 5432 } }, after: 'hi' });
+    expect(read[2]).toMatchObject({ header: { source: { address: '127.0.0.1', port: unknown.localPort }, destination: { address: '127.0.0.1', port } }, after: 'ping' });
+    expect(read[3]).toMatchObject({ header: { source: { address: '127.0.0.2', port: stranger.localPort } }, after: 'PROXY TCP4 198.51.100.1 10.0.0.5 1 2\r\n' });
+    for (const socket of [balanced, six, unknown, stranger]) socket.destroy();
+  });
+
+  it('sends the header again on the connection that retries a refused connect on another instance', async () => {
+    const live = await recordingInstance('db-live');
+    const dead = await freePort();
+    const { edge, port } = await edgeFor({ proxyProtocol: 'v1', balancer: 'round-robin', instances: [at(dead, 'db-dead'), at(live.port, 'db-live')] });
+    // round robin sends one of these two to the dead instance first
+    const clients = ['a', 'b'].map((text) => {
+      const client = greetedBy(port);
+      client.socket.write(text);
+      return client;
+    });
+    expect(await Promise.all(clients.map((c) => c.instance))).toEqual(['db-live', 'db-live']);
+    expect(edge.routing.tcpService(port)!.retries).toBeGreaterThanOrEqual(1);
+    await until(() => live.received.length === 2 && live.received.every((chunks) => behindSendProxy(chunks).after !== ''), 'the instance has both clients');
+    const seen = live.received.map(behindSendProxy).map(({ header, after }) => [header.kind === 'complete' ? header.source?.port : undefined, after]);
+    expect(seen.sort()).toEqual(clients.map((c, n) => [c.socket.localPort, ['a', 'b'][n]]).sort());
+    for (const client of clients) client.socket.destroy();
+  });
+
+  it('sends no header on a route without proxyProtocol: the instance gets the bytes unchanged', async () => {
+    const live = await recordingInstance('db-1');
+    const { port } = await edgeFor({ instances: [at(live.port, 'db-1')] });
+    const { socket, instance } = greetedBy(port);
+    socket.write('hello');
+    expect(await instance).toBe('db-1');
+    await until(() => live.received.length === 1 && Buffer.concat(live.received[0]!).length === 5, 'the instance has the bytes');
+    expect(Buffer.concat(live.received[0]!).toString()).toBe('hello');
+    socket.destroy();
   });
 });

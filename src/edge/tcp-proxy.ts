@@ -1,10 +1,12 @@
 // TCP (L4) routes: a listener per route port; each connection is balanced to an instance and
 // piped. Nothing marks message boundaries here, so a leaving instance keeps its connections
-// until they close or its grace period ends, then they are cut.
+// until they close or its grace period ends, then they are cut. A route with `proxyProtocol`
+// opens each instance connection with a PROXY header naming the client (HAProxy's send-proxy).
 import net from 'node:net';
+import type { ProxyProtocolVersion } from '../spec/route.js';
 import { clientAddress } from './forwarded-headers.js';
 import { recordSuccess } from './outlier-detection.js';
-import { ProxyHeaderReader } from './proxy-protocol.js';
+import { ProxyHeaderReader, writeProxyHeader, type ProxiedAddress } from './proxy-protocol.js';
 import { DEFAULT_TCP_IDLE_MS } from './route-table.js';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
 import type { Routing } from './routing.js';
@@ -15,6 +17,32 @@ import { DEFAULT_CONNECT_MS, type UpstreamConnection, type UpstreamOwner, type U
 
 /** The most a queued client's bytes the edge holds for it; past this it stops reading the client. */
 const MAX_HELD_BYTES = 64 * 1024;
+
+/** The ends of a connection a trusted balancer's PROXY header named: the client, and the address it connected to. */
+interface NamedEnds {
+  readonly source: ProxiedAddress;
+  readonly destination: ProxiedAddress | undefined;
+}
+
+/**
+ * The PROXY header an instance connection opens with: the client and the address and port it
+ * connected to, as a trusted balancer named them, else as the client's socket has them (its peer,
+ * and the edge's address it reached). Undefined once the socket has lost its addresses (closed).
+ */
+function instanceHeader(version: ProxyProtocolVersion, client: net.Socket, named: NamedEnds | undefined): Buffer | undefined {
+  const end = (address: string | undefined, port: number | undefined): ProxiedAddress | undefined =>
+    address === undefined || port === undefined ? undefined : { address, port };
+  const source = named?.source ?? end(client.remoteAddress, client.remotePort);
+  const destination = named?.destination ?? end(client.localAddress, client.localPort);
+  return source === undefined || destination === undefined ? undefined : writeProxyHeader(version, source, destination);
+}
+
+/** What the instance gets first: the PROXY header, sent with the first held chunk in one write. */
+function withHeader(header: Buffer | undefined, held: Buffer[]): Buffer[] {
+  if (header === undefined) return held;
+  const [first, ...rest] = held;
+  return first === undefined ? [header] : [Buffer.concat([header, first]), ...rest];
+}
 
 /**
  * A client waiting in the route's queue (at concurrency.hard everywhere). The edge reads it while
@@ -80,7 +108,8 @@ class QueuedClient {
  * sockets allow half-open connections), so a client that sends its request and shuts down its
  * side still gets the answer; the pipe closes once both sides have ended. A connect that fails
  * (refused, unreachable) is tried once more on another instance: what the client sent while
- * queued is still held, and nothing else of it has been read yet, so nothing is lost.
+ * queued is still held, and nothing else of it has been read yet, so nothing is lost. With a
+ * PROXY `header`, every instance connection opens with it, the retry's included.
  */
 class TcpPipe implements InstanceAttachment, UpstreamOwner {
   attachmentSlot = -1;
@@ -98,6 +127,8 @@ class TcpPipe implements InstanceAttachment, UpstreamOwner {
     private readonly connectMs: number,
     /** what the client sent while queued, for the instance before anything else */
     private held: Buffer[],
+    /** the route's PROXY header for this client, before even `held` */
+    private readonly header: Buffer | undefined,
   ) {
     this.upstream = this.connect(instance);
     client.on('drain', () => this.upstream.socket.resume());
@@ -141,7 +172,7 @@ class TcpPipe implements InstanceAttachment, UpstreamOwner {
     // a connect that worked ends a run of failures, as an answer below 500 does on the HTTP side
     if (this.instance !== undefined) recordSuccess(this.instance.outlier);
     const upstream = this.upstream.socket;
-    for (const chunk of this.held) upstream.write(chunk);
+    for (const chunk of withHeader(this.header, this.held)) upstream.write(chunk);
     this.held = [];
     // its FIN came while it was queued (after some bytes: see QueuedClient): pass it on
     if (this.client.readableEnded) {
@@ -260,7 +291,8 @@ export class TcpProxy {
       client.off('end', giveUp);
       clearTimeout(timer);
       if (header.kind === 'invalid') return giveUp();
-      this.admit(port, client, header.source?.address ?? peer, rest === undefined ? [] : [rest]);
+      const named = header.source === undefined ? undefined : { source: header.source, destination: header.destination };
+      this.admit(port, client, header.source?.address ?? peer, rest === undefined ? [] : [rest], named);
     };
     client.on('data', onData);
     // a FIN before the whole header: nothing can be proxied
@@ -269,13 +301,19 @@ export class TcpProxy {
     client.resume();
   }
 
-  /** `address`: the client's (the peer, or whom a PROXY header named); `early`: bytes it sent already. */
-  private admit(port: number, client: net.Socket, address: string, early: Buffer[]): void {
-    const service = this.routing.tcpService(port);
-    if (service === undefined || client.destroyed) {
+  /**
+   * `address`: the client's (the peer, or whom a PROXY header named); `early`: bytes it sent
+   * already; `named`: the ends a trusted balancer's PROXY header named, for the instance's header.
+   */
+  private admit(port: number, client: net.Socket, address: string, early: Buffer[], named?: NamedEnds): void {
+    const route = this.routing.tcpRoute(port);
+    if (route === undefined || client.destroyed) {
       client.destroy();
       return;
     }
+    const { service } = route;
+    // the route in force at admission decides, as it decides the queue
+    const send = route.entry.proxyProtocol === undefined ? undefined : { version: route.entry.proxyProtocol, named };
     const key = service.config.affinity?.type === 'ip' ? address : undefined;
     // admitted at once, the client is not read until the instance's connection opens (the
     // listener pauses on connect); at concurrency.hard everywhere, it waits in the route's queue,
@@ -284,23 +322,38 @@ export class TcpProxy {
     const leaving = new AbortController();
     const admitted = service.admit(key, service.defaultUnit, leaving.signal);
     if (!(admitted instanceof Promise)) {
-      this.serve(service, client, admitted, key, early);
+      this.serve(service, client, admitted, key, early, send);
       return;
     }
     const queued = new QueuedClient(client, leaving, early);
     void admitted.then((admission) => {
       queued.stop();
-      this.serve(service, client, admission, key, queued.held);
+      this.serve(service, client, admission, key, queued.held, send);
     });
   }
 
-  private serve(service: ServiceInstances, client: net.Socket, admission: Admission, key: string | undefined, held: Buffer[]): void {
+  /** `send`: the route's PROXY protocol version, and what a balancer named, when it has one. */
+  private serve(
+    service: ServiceInstances,
+    client: net.Socket,
+    admission: Admission,
+    key: string | undefined,
+    held: Buffer[],
+    send: { version: ProxyProtocolVersion; named: NamedEnds | undefined } | undefined,
+  ): void {
     if (!admission.ok || client.destroyed) {
       if (admission.ok) service.detach(admission.instance);
       client.destroy();
       return;
     }
-    new TcpPipe(service, client, admission.instance, this.pool, key, this.connectMs, held);
+    const header = send === undefined ? undefined : instanceHeader(send.version, client, send.named);
+    if (send !== undefined && header === undefined) {
+      // the socket has lost its addresses (it is closing): no header to send, so nothing to serve
+      service.detach(admission.instance);
+      client.destroy();
+      return;
+    }
+    new TcpPipe(service, client, admission.instance, this.pool, key, this.connectMs, held, header);
     client.setTimeout(service.config.idleTimeoutMs ?? DEFAULT_TCP_IDLE_MS, () => client.destroy());
   }
 
