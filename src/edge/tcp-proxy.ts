@@ -10,13 +10,11 @@ import { ProxyHeaderReader, writeProxyHeader, type ProxiedAddress } from './prox
 import { DEFAULT_TCP_IDLE_MS } from './route-table.js';
 import type { InstanceAttachment, RoutedInstance } from './routed-instance.js';
 import type { Routing } from './routing.js';
-import type { Admission, ServiceInstances } from './service-instances.js';
+import { MAX_READ_WHILE_QUEUED, type Admission, type ServiceInstances } from './service-instances.js';
 import { keepChunk } from './socket-reads.js';
 import type { TrustedProxies } from './trusted-proxies.js';
 import { DEFAULT_CONNECT_MS, type UpstreamConnection, type UpstreamOwner, type UpstreamPool } from './upstream-pool.js';
 
-/** The most a queued client's bytes the edge holds for it; past this it stops reading the client. */
-const MAX_HELD_BYTES = 64 * 1024;
 
 /** The ends of a connection a trusted balancer's PROXY header named: the client, and the address it connected to. */
 interface NamedEnds {
@@ -48,7 +46,7 @@ function withHeader(header: Buffer | undefined, held: Buffer[]): Buffer[] {
  * A client waiting in the route's queue (at concurrency.hard everywhere). The edge reads it while
  * it waits, only to learn when it leaves: a client that hangs up frees its place at once, and no
  * instance connection is made for it. What it sends meanwhile is held, in order, and goes to the
- * instance before anything later. Past MAX_HELD_BYTES the edge stops reading (TCP pushes back on
+ * instance before anything later. Past MAX_READ_WHILE_QUEUED the edge stops reading (TCP pushes back on
  * the client), so memory stays bounded; a client that leaves after that is noticed only once it
  * is served or its wait times out.
  *
@@ -70,7 +68,7 @@ class QueuedClient {
     // a plain socket's chunks are fresh buffers, not a SocketReads buffer: keeping them is safe
     this.held.push(chunk);
     this.heldBytes += chunk.length;
-    if (this.heldBytes >= MAX_HELD_BYTES) this.client.pause();
+    if (this.heldBytes >= MAX_READ_WHILE_QUEUED) this.client.pause();
   };
   private readonly onEnd = (): void => {
     if (this.heldBytes === 0) this.leave();
