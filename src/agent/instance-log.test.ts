@@ -206,6 +206,47 @@ describe('InstanceLog', () => {
       expect(numbers.length).toBeGreaterThan(1_900);
     });
 
+    it('a follower that falls behind more rotations than files are kept loses the lines between, but none comes out cut', async () => {
+      const log = new InstanceLog(join(dir, 'output.log'), { maxBytes: 1000, files: 2, method }, 10);
+      const line = (n: number) => `line ${String(n).padStart(4, '0')} ${'x'.repeat(89)}`; // 100 bytes with its newline
+      const write = (from: number, count: number) => appendFile(log.path, Array.from({ length: count }, (_, i) => `${line(from + i)}\n`).join(''));
+      const abort = new AbortController();
+      // from the start of the (empty) log
+      await appendFile(log.path, '');
+      const follower = (await log.tailToFollow(0)).follow(abort.signal)[Symbol.asyncIterator]();
+      await write(1, 5);
+      expect((await follower.next()).value).toBe(line(1));
+      // the follower holds lines 2-5 and reads nothing more until asked: three rotations (of
+      // more than a 4 KiB block, ending inside a line) push the copy it was in past `.2`
+      let next = 6;
+      for (let r = 0; r < 3; r++) {
+        // each rotation a different length, so an offset into one copy is no line start in another
+        await write(next, 41 + 7 * r);
+        next += 41 + 7 * r;
+        await appendFile(log.path, 'half a line that a later write ends ');
+        expect(await log.rotate()).toBe(true);
+      }
+      await write(next, 3);
+      const last = next + 2;
+      const seen: string[] = [];
+      const timer = setTimeout(() => abort.abort(), 5_000);
+      for (let got = await follower.next(); !got.done; got = await follower.next()) {
+        seen.push(got.value);
+        if (got.value === line(last)) break;
+      }
+      clearTimeout(timer);
+      abort.abort();
+      // lines 2-5 were read before the rotations; of the rest, whole lines or none
+      expect(seen.slice(0, 4)).toEqual([2, 3, 4, 5].map(line));
+      const rest = seen.slice(4);
+      expect(rest.filter((l) => !/^(half a line that a later write ends )?line \d{4} x{89}$/.test(l))).toEqual([]);
+      expect(rest.at(-1)).toBe(line(last));
+      const numbers = rest.map((l) => Number(/line (\d{4})/.exec(l)![1]));
+      expect(numbers.every((n, i) => i === 0 || n > numbers[i - 1]!)).toBe(true);
+      // something was lost: more rotations came than files are kept
+      expect(numbers.length).toBeLessThan(last - 5);
+    });
+
     it('follows on from a tail taken just after a rotation cut the last line, and gives that line whole', async () => {
       const log = new InstanceLog(join(dir, 'output.log'), { maxBytes: 4100, files: 2, method }, 10);
       const line = (n: number) => `line ${String(n).padStart(3, '0')} ${'x'.repeat(90)}`; // 100 bytes with its newline

@@ -41,6 +41,8 @@ import { LogMarks, type LogFloor } from './log-marks.js';
 interface FollowStart {
   readonly offset: number;
   readonly newestRotated: number | undefined;
+  /** rotations of the path (rotationCount) when the offset was in the live file */
+  readonly rotations: number;
 }
 
 export interface LogRotation {
@@ -74,6 +76,11 @@ function exclusive<T>(path: string, run: () => Promise<T>): Promise<T> {
   });
   return result;
 }
+
+// Rotations of each path in this process (the agent rotates and follows its instances' logs): a
+// follower that sees more of them since its last read than files are kept has lost its place.
+const rotations = new Map<string, number>();
+const rotationCount = (path: string): number => rotations.get(path) ?? 0;
 
 // Followers napping on a path, woken by a rotation so they read the fresh copy before another
 // rotation pushes it further down the chain.
@@ -125,7 +132,11 @@ export class InstanceLog implements InstanceLogs {
 
   /** The size check: marks the size for `since`, and rotates the file when it passed maxBytes; true when it did. */
   async rotate(): Promise<boolean> {
-    const rotated = await exclusive(this.path, () => this.#rotate());
+    const rotated = await exclusive(this.path, async () => {
+      const done = await this.#rotate();
+      if (done) rotations.set(this.path, rotationCount(this.path) + 1);
+      return done;
+    });
     if (rotated) for (const wake of [...(napping.get(this.path) ?? [])]) wake();
     return rotated;
   }
@@ -195,7 +206,7 @@ export class InstanceLog implements InstanceLogs {
       // one line more: the last may be unfinished, and where it starts must be known either way
       const read = await this.#tail(Math.max(lines, 0) + 1, options.since);
       let all = read.lines;
-      let start: FollowStart = { offset: read.liveSize, newestRotated: await inodeOf(`${this.path}.1`) };
+      let start: FollowStart = { offset: read.liveSize, newestRotated: await inodeOf(`${this.path}.1`), rotations: rotationCount(this.path) };
       if (read.unfinished > 0 && read.unfinished <= read.liveSize) {
         // an unfinished line wholly in the live file: the follow starts at its beginning
         all = all.slice(0, -1);
@@ -207,7 +218,8 @@ export class InstanceLog implements InstanceLogs {
         const rotatedSize = (await sizeOf(`${this.path}.1`)) ?? 0;
         if (inRotated <= rotatedSize) {
           all = all.slice(0, -1);
-          start = { offset: rotatedSize - inRotated, newestRotated: await inodeOf(`${this.path}.2`) };
+          // (as if read before the last rotation)
+          start = { offset: rotatedSize - inRotated, newestRotated: await inodeOf(`${this.path}.2`), rotations: rotationCount(this.path) - 1 };
         }
       }
       return { lines: lines <= 0 ? [] : all.slice(-lines), follow: (signal?: AbortSignal) => this.#follow(signal, start) };
@@ -260,21 +272,32 @@ export class InstanceLog implements InstanceLogs {
   async *#follow(signal?: AbortSignal, start?: FollowStart): AsyncIterable<string> {
     const rotated = this.files.slice(1);
     // where we are: an offset in the live file, and which file was `.1` when we last looked
-    let { offset, newestRotated } =
+    let { offset, newestRotated, rotations: seen } =
       start ??
       (await exclusive(this.path, async () => ({
         offset: (await sizeOf(this.path)) ?? 0,
         newestRotated: await inodeOf(`${this.path}.1`),
+        rotations: rotationCount(this.path),
       })));
-    const decoder = new StringDecoder('utf8');
+    let decoder = new StringDecoder('utf8');
     let partial = '';
+    // what is read begins inside a line whose start is gone: dropped up to the next line end
+    let skipToLineEnd = false;
     while (!signal?.aborted) {
-      const bytes = await exclusive(this.path, async () => {
+      let lost = false;
+      let bytes = await exclusive(this.path, async () => {
         const read: Buffer[] = [];
         const inodes = await Promise.all(rotated.map(inodeOf));
         const size = (await sizeOf(this.path)) ?? 0;
+        // More rotations than files kept came while this follower was not reading (a slow reader
+        // of a fast log): the copy it was in has been deleted. The kept copies are read whole, the
+        // oldest from its first line end on: the lines between are lost, but none comes out cut.
+        const count = rotationCount(this.path);
+        lost = rotated.length > 0 && count - seen > rotated.length;
+        seen = count;
+        if (lost) offset = 0;
         // rotations since we last looked put fresh copies in front of the `.1` we knew
-        const known = inodes.indexOf(newestRotated);
+        const known = lost ? -1 : inodes.indexOf(newestRotated);
         const fresh = known < 0 ? inodes.filter((ino) => ino !== undefined).length : known;
         if (newestRotated !== inodes[0] && fresh > 0) {
           // the oldest fresh copy holds, from our offset, what we had not read. Each copy ends where
@@ -294,6 +317,16 @@ export class InstanceLog implements InstanceLogs {
         read.push(live);
         return Buffer.concat(read);
       });
+      if (lost) {
+        partial = '';
+        decoder = new StringDecoder('utf8');
+        skipToLineEnd = true;
+      }
+      if (skipToLineEnd) {
+        const end = bytes.indexOf(0x0a);
+        bytes = bytes.subarray(end < 0 ? bytes.length : end + 1);
+        skipToLineEnd = end < 0;
+      }
       if (bytes.length === 0) {
         await nap(this.path, this.followPoll, signal);
         continue;
@@ -307,6 +340,7 @@ export class InstanceLog implements InstanceLogs {
   async remove(): Promise<void> {
     for (const file of [...this.files, this.#rotating]) await unlink(file).catch(ignoreMissing);
     await this.#marks.remove();
+    rotations.delete(this.path);
   }
 }
 
