@@ -74,10 +74,6 @@ export class Routing {
     return this.compiled.tcp.get(port);
   }
 
-  tcpService(port: number): ServiceInstances | undefined {
-    return this.compiled.tcp.get(port)?.service;
-  }
-
   tcpPorts(): number[] {
     return [...this.compiled.tcp.keys()];
   }

@@ -165,7 +165,7 @@ describe(`TCP routes pass half-closes through (seed ${SEED})`, () => {
     // both sides ended: the edge lets go of the connection
     await closed;
     await sleep(20);
-    expect(edge.routing.tcpService(port)!.connections).toBe(0);
+    expect(edge.routing.tcpRoute(port)!.service.connections).toBe(0);
   });
 });
 
@@ -178,7 +178,7 @@ describe(`TCP routes retry a refused connect (seed ${SEED})`, () => {
     // round robin sends one of these two to the dead instance first
     const answers = await Promise.all([talk(port, 'a'), talk(port, 'b')]);
     expect(answers.sort()).toEqual(['db-live:a', 'db-live:b']);
-    const service = edge.routing.tcpService(port)!;
+    const service = edge.routing.tcpRoute(port)!.service;
     const deadInstance = service.all().find((i) => i.id === 'db-dead')!;
     expect(deadInstance.failures).toBeGreaterThanOrEqual(1);
     expect(deadInstance.outlier.consecutiveFailures).toBe(deadInstance.failures);
@@ -195,7 +195,7 @@ describe(`TCP routes retry a refused connect (seed ${SEED})`, () => {
     const live = await startTcpInstance('db-1');
     servers.push(live.server);
     const { edge, port } = await edgeFor({ instances: [at(live.port, 'db-1')] });
-    const instance = edge.routing.tcpService(port)!.all()[0]!;
+    const instance = edge.routing.tcpRoute(port)!.service.all()[0]!;
     instance.outlier.consecutiveFailures = 3;
     expect(await talk(port, 'x')).toBe('db-1:x');
     expect(instance.outlier.consecutiveFailures).toBe(0);
@@ -209,7 +209,7 @@ describe(`TCP routes retry a refused connect (seed ${SEED})`, () => {
       const { edge, port } = await edgeFor({ balancer: 'round-robin', instances: [at(hole.port, 'db-silent'), at(live.port, 'db-live')] }, { connectMs: 300 });
       const answers = await Promise.all([talk(port, 'a'), talk(port, 'b')]);
       expect(answers.sort()).toEqual(['db-live:a', 'db-live:b']);
-      expect(edge.routing.tcpService(port)!.all().find((i) => i.id === 'db-silent')!.failures).toBe(1);
+      expect(edge.routing.tcpRoute(port)!.service.all().find((i) => i.id === 'db-silent')!.failures).toBe(1);
     } finally {
       hole.close();
     }
@@ -220,7 +220,7 @@ describe(`TCP routes retry a refused connect (seed ${SEED})`, () => {
     const client = net.connect(port, '127.0.0.1');
     // the edge closes the client's connection without a byte
     expect((await readAll(client)).text).toBe('');
-    const failures = edge.routing.tcpService(port)!.all().reduce((sum, i) => sum + i.failures, 0);
+    const failures = edge.routing.tcpRoute(port)!.service.all().reduce((sum, i) => sum + i.failures, 0);
     expect(failures).toBe(2);
   });
 });
@@ -244,7 +244,7 @@ describe(`TCP routes cut idle connections per route (seed ${SEED})`, () => {
     servers.push(live.server);
     // the HTTP side cuts idle clients after 100 ms here; a TCP route must not follow it
     const { edge, port } = await edgeFor({ instances: [at(live.port)] }, { idleMs: 100 });
-    expect(edge.routing.tcpService(port)!.config.idleTimeoutMs).toBe(3_600_000);
+    expect(edge.routing.tcpRoute(port)!.service.config.idleTimeoutMs).toBe(3_600_000);
     const client = net.connect(port, '127.0.0.1');
     const ended = readAll(client);
     client.write('a');
@@ -356,7 +356,7 @@ describe(`TCP routes hold connections at the hard limit (seed ${SEED})`, () => {
       queue: { limit: 16, timeoutMs: 10_000 },
       instances: live.map((instance, n) => at(instance.port, `db-${n + 1}`)),
     });
-    const service = edge.routing.tcpService(port)!;
+    const service = edge.routing.tcpRoute(port)!.service;
     let mostQueued = 0;
     // 10 clients at once, each holding its connection for 100 ms once greeted: 4 fit, 6 wait
     const clients = Array.from({ length: 10 }, async () => {
@@ -393,7 +393,7 @@ describe(`TCP routes hold connections at the hard limit (seed ${SEED})`, () => {
     expect((await turnedAway).ms).toBeLessThan(350);
     expect(await waited).toMatchObject({ id: '' });
     expect((await waited).ms).toBeGreaterThanOrEqual(350);
-    expect(edge.routing.tcpService(port)!.rejected).toBe(2);
+    expect(edge.routing.tcpRoute(port)!.service.rejected).toBe(2);
     // the instance only ever saw the one it had room for; once it is free, the next is served
     expect(live.most).toBe(1);
     holder.socket.end();
@@ -432,7 +432,7 @@ describe(`TCP routes let a queued client leave and keep what it sends (seed ${SE
   /** An edge in front of one instance at `instancePort`, client A served and client B queued behind it. */
   async function servedAndQueued(instancePort: number) {
     const { edge, port } = await edgeFor({ ...oneAtATime, instances: [at(instancePort, 'db-1')] });
-    const service = edge.routing.tcpService(port)!;
+    const service = edge.routing.tcpRoute(port)!.service;
     const a = greetedBy(port);
     expect(await a.instance).toBe('db-1');
     const b = greetedBy(port);
@@ -494,7 +494,7 @@ describe(`TCP routes let a queued client leave and keep what it sends (seed ${SE
       { allowHalfOpen: true },
     );
     const { edge, port } = await edgeFor({ ...oneAtATime, instances: [at(instance.port)] });
-    const service = edge.routing.tcpService(port)!;
+    const service = edge.routing.tcpRoute(port)!.service;
     const holder = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
     holder.on('error', () => {});
     await until(() => service.connections === 1 && service.queued === 0, 'the first client holds the slot');
@@ -596,7 +596,7 @@ describe(`TCP routes send the PROXY protocol to instances (seed ${SEED})`, () =>
     onTestFinished(() => writes.mockRestore());
     const live = await recordingInstance('db-1');
     const { edge, port } = await edgeFor({ proxyProtocol: 'v1', concurrency: { type: 'connections', hard: 1 }, queue: { limit: 1, timeoutMs: 30_000 }, instances: [at(live.port, 'db-1')] });
-    const service = edge.routing.tcpService(port)!;
+    const service = edge.routing.tcpRoute(port)!.service;
     const a = greetedBy(port);
     expect(await a.instance).toBe('db-1');
     const aPort = a.socket.localPort;
@@ -651,7 +651,7 @@ describe(`TCP routes send the PROXY protocol to instances (seed ${SEED})`, () =>
       return client;
     });
     expect(await Promise.all(clients.map((c) => c.instance))).toEqual(['db-live', 'db-live']);
-    expect(edge.routing.tcpService(port)!.retries).toBeGreaterThanOrEqual(1);
+    expect(edge.routing.tcpRoute(port)!.service.retries).toBeGreaterThanOrEqual(1);
     await until(() => live.received.length === 2 && live.received.every((chunks) => behindSendProxy(chunks).after !== ''), 'the instance has both clients');
     const seen = live.received.map(behindSendProxy).map(({ header, after }) => [header.kind === 'complete' ? header.source?.port : undefined, after]);
     expect(seen.sort()).toEqual(clients.map((c, n) => [c.socket.localPort, ['a', 'b'][n]]).sort());
