@@ -16,7 +16,7 @@ export interface HttpRoute {
 }
 
 export interface TcpRoute {
-  readonly port: number;
+  /** its port is entry.port */
   readonly entry: TcpRouteEntry;
   readonly service: ServiceInstances;
 }
@@ -107,7 +107,7 @@ export class Routing {
     for (const list of hosts.values()) list.sort((a, b) => b.pathPrefix.length - a.pathPrefix.length);
     const tcp = new Map<number, TcpRoute>();
     for (const entry of table.tcp) {
-      tcp.set(entry.port, { port: entry.port, entry, service: service(`tcp:${entry.service}`, serviceConfig(entry), entry.instances) });
+      tcp.set(entry.port, { entry, service: service(`tcp:${entry.service}`, serviceConfig(entry), entry.instances) });
     }
     for (const [key, gone] of this.services) {
       if (seen.has(key)) continue;
