@@ -43,12 +43,38 @@ describe('berth validate', () => {
       code: 0,
       stderr: '',
       stdout: [
-        'hello   replicas 1                      memory 256Mi cpu 250m  http hello.localhost/',
+        'hello   replicas 1                      memory 256Mi cpu 250m  http hello.localhost/ per-connection',
         'worker  scale 0..10 on queue_depth 100  memory 1Gi cpu 2       no route',
         'db      replicas 1                      memory 256Mi cpu 250m  tcp :15432 (host ports 5432)',
         '',
       ].join('\n'),
     });
+  });
+
+  it('shows the routing mode the edge picks and each route setting that is not a default', async () => {
+    const routes = `services:
+  shop:
+    run: node shop.js
+    http:
+      host: shop.localhost
+      path: /cart
+      affinity: cookie
+      concurrency: { soft: 5, hard: 10 }
+  api:
+    run: node api.js
+    http: { host: api.localhost, mode: per-request, balancer: round-robin, affinity: { header: X-Tenant } }
+  mail:
+    run: node smtp.js
+    tcp: { port: 2525, affinity: ip, concurrency: { hard: 100 }, proxyProtocol: v2 }
+`;
+    const result = await berth('validate', '-f', file('routes.yaml', routes));
+    expect(result.stderr).toBe('');
+    expect(result.stdout.split('\n').map((line) => line.replace(/^.*cpu \S+\s+/, ''))).toEqual([
+      'http shop.localhost/cart per-request, affinity cookie berth_affinity, soft 5 hard 10 requests',
+      'http api.localhost/ per-request, round-robin, affinity header X-Tenant',
+      'tcp :2525, affinity ip, hard 100 connections, proxy protocol v2',
+      '',
+    ]);
   });
 
   it('prints every error as file:line:col path: problem; fix and exits 1', async () => {

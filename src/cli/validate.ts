@@ -3,8 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { formatCpu, formatSize } from '../core/quantity.js';
+import { defaultMode } from '../edge/route-table.js';
 import type { BerthFile } from '../spec/berth-file.js';
 import { parseBerthFile } from '../spec/parse.js';
+import type { Affinity } from '../spec/route.js';
 import type { ServiceSpec } from '../spec/service.js';
 import { formatPath, type SpecIssue } from '../spec/spec-issue.js';
 import type { CommandModule } from './main.js';
@@ -27,10 +29,38 @@ function scaleText(service: ServiceSpec): string {
   return `scale ${min}..${max} on ${aim}`;
 }
 
+function affinityText(affinity: Affinity): string {
+  if (affinity.type === 'cookie') return `affinity cookie ${affinity.cookie}`;
+  if (affinity.type === 'header') return `affinity header ${affinity.header}`;
+  return 'affinity ip';
+}
+
+function limitsText(limits: { readonly soft?: number; readonly hard?: number }, counted: string): string | undefined {
+  const bounds = [limits.soft === undefined ? '' : `soft ${limits.soft}`, limits.hard === undefined ? '' : `hard ${limits.hard}`].filter(Boolean);
+  return bounds.length === 0 ? undefined : `${bounds.join(' ')} ${counted}`;
+}
+
+/**
+ * The route and what the edge does with it beyond the defaults. The HTTP mode is always shown,
+ * as the edge picks it when berth.yaml leaves it out (docs/edge.md, Routing modes), since it
+ * decides how load spreads.
+ */
 function routeText(service: ServiceSpec): string {
-  if (service.http !== undefined) return `http ${service.http.host}${service.http.path}`;
-  if (service.tcp !== undefined) return `tcp :${service.tcp.port}`;
-  return 'no route';
+  const { http, tcp } = service;
+  const parts: (string | undefined)[] = [];
+  if (http !== undefined) {
+    parts.push(`http ${http.host}${http.path} ${http.mode ?? defaultMode(http)}`);
+    if (http.balancer !== undefined) parts.push(http.balancer);
+    if (http.affinity !== undefined) parts.push(affinityText(http.affinity));
+    parts.push(limitsText(http.concurrency, http.concurrency.type));
+  } else if (tcp !== undefined) {
+    parts.push(`tcp :${tcp.port}`);
+    if (tcp.balancer !== undefined) parts.push(tcp.balancer);
+    if (tcp.affinity !== undefined) parts.push(affinityText(tcp.affinity));
+    if (tcp.concurrency !== undefined) parts.push(limitsText(tcp.concurrency, 'connections'));
+    if (tcp.proxyProtocol !== undefined) parts.push(`proxy protocol ${tcp.proxyProtocol}`);
+  } else parts.push('no route');
+  return parts.filter((part) => part !== undefined).join(', ');
 }
 
 /** One line per service: name, count or bounds, memory/cpu, route. */
