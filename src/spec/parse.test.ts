@@ -117,6 +117,14 @@ describe('parseBerthFile: valid files', () => {
     expect(result.value.services.db?.tcp).toEqual({ port: 15432 });
   });
 
+  it('reads a wildcard host as written, *.localhost included', () => {
+    const hosts = ['"*.example.com"', "'*.eu.example.com'", '"*.localhost"'].map((host) => {
+      const result = parseBerthFile(web(`run: x\nhttp: { host: ${host} }`));
+      return result.ok ? result.value.services.web?.http?.host : result.error;
+    });
+    expect(hosts).toEqual(['*.example.com', '*.eu.example.com', '*.localhost']);
+  });
+
   it("reads a TCP route's balancer, ip affinity, connection limits and queue, leaving out what limits nothing", () => {
     const read = (tcp: string) => {
       const result = parseBerthFile(web(`run: x\ntcp: ${tcp}`));
@@ -315,6 +323,25 @@ describe('parseBerthFile: every error, at its line and column', () => {
     ]);
   });
 
+  it('rejects two services on one wildcard host and path, and lets a wildcard and an exact host share a path', () => {
+    const text = [
+      'services:',
+      '  a:',
+      '    run: x',
+      '    http: { host: "*.example.com", path: /api }',
+      '  b:',
+      '    run: x',
+      '    http: { host: "*.example.com", path: /api/ }',
+      '  c:',
+      '    run: x',
+      '    http: { host: a.example.com, path: /api }',
+      '  d:',
+      '    run: x',
+      '    http: { host: "*.a.example.com", path: /api }',
+    ].join('\n');
+    expect(problems(text)).toEqual(['7:19 services.b.http.host: *.example.com with path /api is already routed to service a; change the host or the path']);
+  });
+
   it('reports conflicts between services even while another service is invalid', () => {
     const text = 'services:\n  a:\n    run: x\n    ports: [80]\n  b:\n    run: x\n    ports: [80]\n  c:\n    run: x\n    replcas: 2\n';
     expect(problems(text)).toEqual([
@@ -406,6 +433,17 @@ describe('parseBerthFile: every error, at its line and column', () => {
       '4:52 services.web.http.affinity.header: expected text, got 1; write text',
       '4:78 services.web.http.concurrency.soft: soft limit 5 is above the hard limit 2; lower soft or raise hard',
     ]);
+  });
+
+  it('refuses a * other than a leading "*." label of a host, with the wildcard to write where there is one', () => {
+    const host = (written: string) => problems(web(`run: x\nhttp: { host: "${written}" }`));
+    expect(host('a.*.com')).toEqual(['4:19 services.web.http.host: "a.*.com" is not a host name; a wildcard is a leading "*." label, e.g. *.example.com']);
+    expect(host('*')).toEqual(['4:19 services.web.http.host: "*" is not a host name; a wildcard is a leading "*." label, e.g. *.example.com']);
+    expect(host('*.')).toEqual(['4:19 services.web.http.host: "*." is not a host name; a wildcard is a leading "*." label, e.g. *.example.com']);
+    expect(host('*example.com')).toEqual(['4:19 services.web.http.host: "*example.com" is not a host name; a wildcard is a leading "*." label; write *.example.com']);
+    expect(host('**.x.com')).toEqual(['4:19 services.web.http.host: "**.x.com" is not a host name; a wildcard is a leading "*." label; write *.x.com']);
+    expect(host('*.*.example.com')).toEqual(['4:19 services.web.http.host: "*.*.example.com" is not a host name; a wildcard is a leading "*." label; write *.example.com']);
+    expect(host('https://*.Example.com/')).toEqual(['4:19 services.web.http.host: "https://*.Example.com/" is not a host name (lower case, no scheme, port or path); write *.example.com']);
   });
 
   it('rejects a routing mode that breaks affinity or limits, naming http.mode and the fix', () => {

@@ -111,12 +111,35 @@ const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const COOKIE_NAME = HEADER_NAME;
 
-const host = z.string().check((ctx) => {
-  const text = ctx.value;
-  if (HOSTNAME.test(text)) return;
+/**
+ * A route host is a host name, or a host name after one leading `*.` label. `*.example.com`
+ * matches every Host that ends in .example.com with one or more labels before it (a.example.com,
+ * a.b.example.com), not example.com itself, as nginx's server_name and Envoy's virtual host
+ * domains do. One label after `*.` is enough: `*.localhost` routes every name of local
+ * development. `*` anywhere else is refused. The edge's side of the rule: src/edge/routing.ts.
+ */
+export const WILDCARD_LABEL = '*.';
+
+function isRouteHost(text: string): boolean {
+  return HOSTNAME.test(text.startsWith(WILDCARD_LABEL) ? text.slice(WILDCARD_LABEL.length) : text);
+}
+
+/** What to write instead of a host that is not one, or a wildcard put where the edge cannot match it. */
+function hostMessage(text: string): string {
   const bare = text.toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/[:/].*$/, '');
-  const fix = HOSTNAME.test(bare) ? `write ${bare}` : 'write a host name, e.g. app.example.com';
-  ctx.issues.push({ code: 'custom', message: `"${text}" is not a host name (lower case, no scheme, port or path); ${fix}`, input: text });
+  if (isRouteHost(bare)) return `"${text}" is not a host name (lower case, no scheme, port or path); write ${bare}`;
+  if (bare.includes('*')) {
+    // *example.com and **.example.com mean the wildcard the edge has; a.*.com has none to offer
+    const leading = `${WILDCARD_LABEL}${bare.replace(/^[*.]+/, '')}`;
+    const fix = isRouteHost(leading) ? `; write ${leading}` : ', e.g. *.example.com';
+    return `"${text}" is not a host name; a wildcard is a leading "*." label${fix}`;
+  }
+  return `"${text}" is not a host name (lower case, no scheme, port or path); write a host name, e.g. app.example.com`;
+}
+
+const host = z.string().check((ctx) => {
+  if (isRouteHost(ctx.value)) return;
+  ctx.issues.push({ code: 'custom', message: hostMessage(ctx.value), input: ctx.value });
 });
 
 const pathPrefix = z
@@ -230,7 +253,7 @@ function queueOf(queue: RouteQueue): RouteQueue {
 }
 
 const httpRouteFields = {
-  host,
+  host: host.meta({ description: 'the Host requests carry, e.g. app.example.com; a leading "*." label matches every name under it: *.example.com' }),
   path: pathPrefix.default('/'),
   mode: z.enum(ROUTING_MODES).optional().meta({ description: 'per-request or per-connection; default: the one that keeps affinity and limits correct' }),
   balancer: balancer.optional().meta({ description: 'how an instance is picked without affinity; default least-outstanding' }),
