@@ -446,6 +446,17 @@ describe('parseBerthFile: every error, at its line and column', () => {
     expect(host('https://*.Example.com/')).toEqual(['4:19 services.web.http.host: "https://*.Example.com/" is not a host name (lower case, no scheme, port or path); write *.example.com']);
   });
 
+  it('says to quote a wildcard host written without quotes (YAML reads a leading * as an alias)', () => {
+    expect(problems(web('run: x\nhttp: { host: *.example.com, path: /api }'))).toEqual([
+      '4:19 services.web.http.host: *.example.com reads as a YAML alias (a leading * names an anchor); quote it: "*.example.com"',
+    ]);
+    expect(problems(web('run: x\nhttp:\n  host: *.localhost'))).toEqual([
+      '5:13 services.web.http.host: *.localhost reads as a YAML alias (a leading * names an anchor); quote it: "*.localhost"',
+    ]);
+    // an anchor before it makes it an alias, meant as one
+    expect(problems('x-host: &h a.example.com\nservices:\n  web:\n    run: x\n    http: { host: *h }\n')).toContain('1:1 x-host: unknown field; remove it or use one of: version, services');
+  });
+
   it('rejects a routing mode that breaks affinity or limits, naming http.mode and the fix', () => {
     expect(problems(web('run: x\nhttp: { host: a.localhost, mode: per-connection, affinity: cookie }'))).toEqual([
       '4:38 services.web.http.mode: per-connection picks the instance once per connection, but cookie affinity sets berth_affinity on every answer; write mode: per-request, or remove mode and the edge picks per-request',

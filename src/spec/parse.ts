@@ -1,6 +1,6 @@
 // berth.yaml text to a checked BerthFile, or every problem with its line and column: YAML syntax
 // errors from the parser, then spec errors mapped from their path back to the source node.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { err, type Result } from '../core/result.js';
 import { checkBerthFile, type BerthFile } from './berth-file.js';
 import type { SpecIssue, SpecPath } from './spec-issue.js';
@@ -59,6 +59,22 @@ function repeatedKey(node: unknown, offset: number, path: SpecPath): { path: Spe
 }
 
 /**
+ * Aliases with no anchor before them: the parser accepts them and `toJS` throws. The one people
+ * write is no alias at all but an unquoted wildcard host, `host: *.example.com` (a leading `*`
+ * makes a YAML alias), so the fix is to quote it.
+ */
+function unresolvedAliases(doc: Document, lines: LineCounter, node: unknown, path: SpecPath): SpecIssue[] {
+  if (isAlias(node)) {
+    if (node.resolve(doc) !== undefined) return [];
+    const written = `*${node.source}`;
+    return [{ path, message: `${written} reads as a YAML alias (a leading * names an anchor); quote it: "${written}"`, ...lines.linePos(node.range?.[0] ?? 0) }];
+  }
+  if (isMap(node)) return node.items.flatMap((pair) => [...unresolvedAliases(doc, lines, pair.key, path), ...unresolvedAliases(doc, lines, pair.value, [...path, isScalar(pair.key) ? String(pair.key.value) : '?'])]);
+  if (isSeq(node)) return node.items.flatMap((item, i) => unresolvedAliases(doc, lines, item, [...path, i]));
+  return [];
+}
+
+/**
  * Where an issue sits in the source: the node at its path, or the key of the nearest ancestor
  * present (a missing field is reported on the map that lacks it).
  */
@@ -88,6 +104,8 @@ export function parseBerthFile(text: string): Result<BerthFile, SpecIssue[]> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
   if (doc.errors.length > 0) return err(doc.errors.map((error) => yamlIssue(error, doc, lines)));
+  const aliases = unresolvedAliases(doc, lines, doc.contents, []);
+  if (aliases.length > 0) return err(aliases);
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   if (data === null || data === undefined) {
     return err([{ path: [], message: 'the file is empty; write services: { web: { run: node server.js } }', line: 1, col: 1 }]);
