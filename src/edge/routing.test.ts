@@ -32,6 +32,64 @@ describe('Routing', () => {
     expect(routing.version).toBe(1);
   });
 
+  it('routes a wildcard host for any name under it, after exact hosts and the longest wildcard first', () => {
+    const routing = new Routing({ random: seededRandom(SEED), activate: () => {} });
+    routing.apply(
+      table({
+        version: 1,
+        routes: [
+          { host: '*.example.com', service: 'tenants' },
+          { host: '*.eu.example.com', service: 'eu' },
+          { host: 'www.example.com', service: 'site' },
+          { host: '*.localhost', service: 'dev' },
+        ],
+      }),
+    );
+    const service = (host: string) => routing.lookup(host, '/')?.service.service;
+    expect(service('a.example.com')).toBe('tenants');
+    expect(service('a.b.example.com')).toBe('tenants');
+    expect(service('www.example.com')).toBe('site');
+    expect(service('shop.eu.example.com')).toBe('eu');
+    expect(service('a.shop.eu.example.com')).toBe('eu');
+    // the wildcard is never its own apex, and stands for at least one character
+    expect(service('eu.example.com')).toBe('tenants');
+    expect(service('example.com')).toBeUndefined();
+    expect(service('.example.com')).toBeUndefined();
+    expect(service('a.example.org')).toBeUndefined();
+    expect(service('app.localhost')).toBe('dev');
+    expect(service('localhost')).toBeUndefined();
+    expect(routing.lookup('a.example.com', '/')?.host).toBe('*.example.com');
+  });
+
+  it('chooses the host before the path: a path the chosen host does not route is not passed to a wider one', () => {
+    const routing = new Routing({ random: seededRandom(SEED), activate: () => {} });
+    routing.apply(
+      table({
+        version: 1,
+        routes: [
+          { host: '*.example.com', service: 'tenants' },
+          { host: '*.example.com', pathPrefix: '/api', service: 'api' },
+          { host: '*.eu.example.com', pathPrefix: '/eu', service: 'eu' },
+          { host: 'www.example.com', pathPrefix: '/docs', service: 'docs' },
+        ],
+      }),
+    );
+    expect(routing.lookup('a.example.com', '/api/v1')?.service.service).toBe('api');
+    expect(routing.lookup('a.example.com', '/apiary')?.service.service).toBe('tenants');
+    expect(routing.lookup('a.eu.example.com', '/eu/x')?.service.service).toBe('eu');
+    expect(routing.lookup('a.eu.example.com', '/')).toBeUndefined();
+    expect(routing.lookup('www.example.com', '/docs')?.service.service).toBe('docs');
+    expect(routing.lookup('www.example.com', '/')).toBeUndefined();
+  });
+
+  it('keeps reporting a wildcard-routed service with no instances (one scaled to zero) across ticks', () => {
+    const routing = new Routing({ random: seededRandom(SEED), activate: () => {} });
+    routing.apply(table({ version: 1, routes: [{ host: '*.example.com', service: 'lazy' }, { host: 'www.example.com', service: 'site' }] }));
+    routing.tick();
+    expect(routing.allServices().map((s) => s.service).sort()).toEqual(['lazy', 'site']);
+    expect(routing.lookup('a.example.com', '/')?.service).toBe(routing.allServices().find((s) => s.service === 'lazy'));
+  });
+
   it('keeps an instance (and what it carries) across tables, and drains the ones that go', () => {
     const routing = new Routing({ random: seededRandom(SEED), activate: () => {} });
     routing.apply(table({ version: 1, routes: [{ host: 'a.test', service: 'web', instances: [instance('web-1'), instance('web-2')] }] }));
