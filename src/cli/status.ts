@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ServiceStatusInfo } from '../api/protocol/status-protocol.js';
+import { exampleHost } from '../spec/route.js';
 import { connect, DEFAULT_CLIENT_DATA_DIR, withConnectOptions, type ConnectOptions } from './connect.js';
 import type { CommandModule } from './main.js';
 import { formatTable } from './table.js';
@@ -27,7 +28,7 @@ async function edgeUrl(data: string | undefined): Promise<URL | undefined> {
 export function serviceUrl(status: ServiceStatusInfo, edge: URL | undefined): string | null {
   if (edge === undefined || status.route === null || !('http' in status.route)) return null;
   const port = edge.port === '' ? '' : `:${edge.port}`;
-  return `${edge.protocol}//${status.route.http.host}${port}${status.route.http.path}`;
+  return `${edge.protocol}//${exampleHost(status.route.http.host)}${port}${status.route.http.path}`;
 }
 
 export function scaleText(s: ServiceStatusInfo): string {

@@ -18,6 +18,7 @@ import { HttpControlPlane } from '../edge/control-plane-link.js';
 import { EdgeListenError, startEdge, type RunningEdge } from '../edge/edge.js';
 import { PollRouteSource } from '../edge/poll-route-source.js';
 import { occupiesHost } from '../reconcile/observed-state.js';
+import { exampleHost } from '../spec/route.js';
 import { openEventStore } from '../store/open-store.js';
 import { deployFailed, deployFile, formatRolloutSummary, type DeployedService } from './deploy.js';
 import { addToList, trustedProxies } from './edge.js';
@@ -88,7 +89,10 @@ function printWhere(cp: ControlPlane, edge: EdgeUrls, results: readonly Deployed
   for (const r of results) {
     const route = routes.get(r.service);
     if (route === undefined) continue;
-    if ('host' in route) lines.push(`    ${r.service}: curl -H 'Host: ${route.host}' ${edge.url}/   (or http://${route.host}:${edge.port}/ where *.localhost resolves)`);
+    if ('host' in route) {
+      const host = exampleHost(route.host);
+      lines.push(`    ${r.service}: curl -H 'Host: ${host}' ${edge.url}/   (or http://${host}:${edge.port}/ where *.localhost resolves)`);
+    }
     // TCP routes listen on the edge's address, on a port of their own
     else lines.push(`    ${r.service}: tcp ${edgeHost}:${route.tcpPort}`);
   }

@@ -120,6 +120,11 @@ const COOKIE_NAME = HEADER_NAME;
  */
 export const WILDCARD_LABEL = '*.';
 
+/** A name a route host answers to, for an address to print: a wildcard's with `any` as its first label. */
+export function exampleHost(host: string): string {
+  return host.startsWith(WILDCARD_LABEL) ? `any${host.slice(1)}` : host;
+}
+
 function isRouteHost(text: string): boolean {
   return HOSTNAME.test(text.startsWith(WILDCARD_LABEL) ? text.slice(WILDCARD_LABEL.length) : text);
 }
