@@ -29,14 +29,17 @@ const replicasSet = (replicas: number): BerthEvent => ({ type: 'ReplicasSet', da
 const unique = (prefix: string): string => `${prefix}${randomUUID().slice(0, 8)}`;
 
 /** The position just before the log's current end; events appended after it are the test's own. */
+/**
+ * The position of the last event committed in this store, read from the table. Not through
+ * readAll: that stops below the server's oldest open transaction (its snapshot xmin), which on a
+ * shared Postgres may belong to another test file's schema, so the end it reaches can lie before
+ * this store's latest events, and a test would then read those as its own.
+ */
 async function logEnd(store: EventStore): Promise<LogPosition> {
-  let position = LOG_START;
-  for (;;) {
-    const batch = await store.readAll({ after: position, limit: 10_000 });
-    const last = batch.at(-1);
-    if (!last) return position;
-    position = { txId: last.txId, globalPosition: last.globalPosition };
-  }
+  const [last] = await store.driver.query<{ tx_id: number; global_position: number }>(
+    'SELECT tx_id::text::bigint AS tx_id, global_position FROM events ORDER BY tx_id DESC, global_position DESC LIMIT 1',
+  );
+  return last === undefined ? LOG_START : { txId: Number(last.tx_id), globalPosition: Number(last.global_position) };
 }
 
 async function readUntil(store: EventStore, after: LogPosition, count: number, timeoutMs = 20_000): Promise<ReturnType<EventStore['readAll']>> {
