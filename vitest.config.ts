@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -5,5 +6,9 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'examples/**/*.test.ts', 'bench/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // vitest's default is one worker per core but one, so a single file at a time on two cores.
+    // The suite mostly waits (on sockets, timers, child processes and the database), so two files
+    // at once on two cores halve CI's time; the Postgres tests each keep a schema of their own.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });
