@@ -24,7 +24,7 @@ describe('bin/berth.js validate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-bin-'));
     writeFileSync(join(dir, 'berth.yaml'), 'services:\n  hello:\n    run: node server.js\n    http: { host: hello.localhost }\n');
     const ok = await run(process.execPath, [join(root, 'bin/berth.js'), 'validate'], { cwd: dir });
-    expect(ok.stdout).toMatch(/^hello\s+replicas 1\s+memory 256Mi cpu 250m\s+http hello\.localhost\/\n$/);
+    expect(ok.stdout).toMatch(/^hello\s+replicas 1\s+memory 256Mi cpu 250m\s+http hello\.localhost\/ per-connection\n$/);
 
     writeFileSync(join(dir, 'bad.yaml'), 'services:\n  hello:\n    run: node server.js\n    scale: { min: 3, max: 2, target: { rps: 10 } }\n');
     const failed = await run(process.execPath, [join(root, 'bin/berth.js'), 'validate', '-f', 'bad.yaml'], { cwd: dir }).then(
