@@ -21,10 +21,12 @@
 //
 // "Changed since the previous read" is by transaction, as the event store reads its log: each host
 // row carries the id of the transaction that last wrote it (`tx_id`), and a read takes the rows
-// with `tx_id >= cursor`, then moves the cursor to its own snapshot's xmin, the oldest transaction
-// still running. Every transaction below it had ended when the read looked, so its rows were read
-// then; any later write has a `tx_id` at or above it, so the next read takes it however long its
-// transaction ran. A row can be read twice (written by a transaction above the xmin but already
+// with `tx_id >= cursor`, then moves the cursor to its own snapshot's oldest transaction still
+// running in this database (src/store/settled-horizon.ts). Every transaction below it that could
+// write here had ended when the read looked, so its rows were read then; any later write has a
+// `tx_id` at or above it, so the next read takes it however long its transaction ran. A long
+// transaction in another database on the same server does not hold the cursor back. A row can be
+// read twice (written by a transaction above the cursor but already
 // committed): its stamp is no newer than the one held, so it changes nothing and wakes no one. The
 // first read (cursor 0) takes every host, so a restarted control plane knows the fleet before the
 // next heartbeats.
@@ -39,6 +41,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
 import { instancesChanged, type HostReport } from '../reconcile/observed-state.js';
 import { DatabaseClock, DB_NOW } from '../store/database-clock.js';
+import { SETTLED_HORIZON } from '../store/settled-horizon.js';
 import type { SqlDriver } from '../store/sql-driver.js';
 import type { heartbeatRequestSchema } from './protocol/agent-protocol.js';
 
@@ -87,9 +90,10 @@ const INSTANCE_JSON = `jsonb_strip_nulls(jsonb_build_object('id', i.id, 'state',
     'message', i.message, 'rssBytes', i.rss_bytes, 'cpuMillicores', i.cpu_millicores, 'adopted', i.adopted,
     'since', round(extract(epoch FROM i.since) * 1000)))
   || CASE WHEN i.last_exit IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('lastExit', i.last_exit) END`;
-// `$2` is the cursor (0 on the first read); the new one is this statement's own snapshot's xmin.
+// `$2` is the cursor (0 on the first read); the new one is this statement's own settled horizon
+// (its snapshot's oldest open transaction of this database, settled-horizon.ts).
 // One row with a null host when nothing changed, to carry the cursor.
-const READ_CHANGED = `WITH clock AS (SELECT ${DB_NOW} AS now, pg_snapshot_xmin(pg_current_snapshot())::text AS cursor)
+const READ_CHANGED = `WITH clock AS (SELECT ${DB_NOW} AS now, ${SETTLED_HORIZON}::text AS cursor)
   SELECT clock.cursor, h.host_id, h.agent, h.usage, ${STAMP_US('h.heartbeat_at')} AS stamp_us,
     extract(epoch FROM clock.now - h.heartbeat_at)::float8 * 1000 AS age_ms,
     (SELECT coalesce(jsonb_agg(${INSTANCE_JSON}), '[]'::jsonb) FROM observed_instances i WHERE i.host_id = h.host_id) AS instances
@@ -116,7 +120,7 @@ export class ObservedFleet {
   readonly #hosts = new Map<string, Held>();
   readonly #listeners = new Set<(report: ObservedReport) => void>();
   readonly #stop = new AbortController();
-  /** the xmin of the previous read's snapshot: rows written by transactions from it on are not read yet */
+  /** the previous read's settled horizon: rows written by transactions from it on are not read yet */
   #cursor = '0';
   #reading: Promise<void> | undefined;
 

@@ -8,6 +8,7 @@ import { aggregateId } from '../domain/streams.js';
 import type { EventStore } from '../store/event-store.js';
 import { LOG_START, type LogPosition } from '../store/log-position.js';
 import type { RecordedEvent } from '../store/recorded-event.js';
+import { SETTLED_HORIZON } from '../store/settled-horizon.js';
 import type { FleetOptions } from './build-fleet.js';
 import { defaultLeadership, type Leadership } from './leadership.js';
 import type { ObservedState } from './observed-state.js';
@@ -57,7 +58,7 @@ const backoff = (attempts: number): number => Math.min(BACKOFF_MAX_MS, BACKOFF_B
 
 // The newest position every reader agrees is settled: where following the log starts after a resync.
 const LOG_HEAD = `SELECT tx_id::text::bigint AS tx_id, global_position FROM events
-  WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+  WHERE tx_id < ${SETTLED_HORIZON}
   ORDER BY tx_id DESC, global_position DESC LIMIT 1`;
 
 const KEYS = `SELECT 'service/' || id AS key FROM services

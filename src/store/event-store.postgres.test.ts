@@ -1,8 +1,11 @@
 // Runs the contract on a real server when BERTH_TEST_DATABASE_URL is set (CI sets it), in a
 // schema of its own so parallel test files and earlier runs do not meet.
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, test } from 'vitest';
+import pg from 'pg';
+import { afterAll, describe, expect, test } from 'vitest';
+import { serviceStream } from '../domain/streams.js';
 import { eventStoreContract } from './event-store.case.js';
+import { EventStore } from './event-store.js';
 import { openPostgresDriver } from './postgres-driver.js';
 
 const url = process.env.BERTH_TEST_DATABASE_URL;
@@ -10,6 +13,61 @@ const schema = `berth_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 
 if (url) {
   eventStoreContract('Postgres', { open: () => openPostgresDriver(url, { schema }), concurrentTransactions: true });
+
+  // A shared server: a write transaction that runs for minutes in another database (a batch job,
+  // a migration) must not stop berth from reading its own log; one in berth's own database may
+  // still commit events, so it does hold the log (the contract's "does not read past a
+  // transaction still open").
+  describe('the global log on a shared server', () => {
+    const other = new URL(url);
+    other.pathname = other.pathname === '/postgres' ? '/template1' : '/postgres';
+
+    /** A transaction with an id, left open until `end`. */
+    async function openTransaction(database: string): Promise<{ end(): Promise<void> }> {
+      const client = new pg.Client({ connectionString: database });
+      await client.connect();
+      await client.query('BEGIN');
+      await client.query('SELECT pg_current_xact_id()');
+      return {
+        async end() {
+          await client.query('ROLLBACK');
+          await client.end();
+        },
+      };
+    }
+
+    async function appended(store: EventStore): Promise<boolean> {
+      const stream = serviceStream(`shared-${randomUUID().slice(0, 8)}`);
+      const { events } = await store.append(stream, [{ type: 'ReplicasSet', data: { replicas: 1 } }], { expectedVersion: 0 });
+      // from just before its transaction: the read returns it once nothing older may still commit
+      const after = { txId: events[0]!.txId - 1, globalPosition: 0 };
+      for (const deadline = Date.now() + 2_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+        if ((await store.readAll({ after, limit: 10_000 })).some((e) => e.streamId === stream)) return true;
+      }
+      return false;
+    }
+
+    test('a transaction open in another database does not hold the log back; one in this database does', async () => {
+      const store = await EventStore.open(await openPostgresDriver(url, { schema }));
+      try {
+        const elsewhere = await openTransaction(other.href);
+        try {
+          expect(await appended(store)).toBe(true);
+        } finally {
+          await elsewhere.end();
+        }
+        const here = await openTransaction(url);
+        try {
+          expect(await appended(store)).toBe(false);
+        } finally {
+          await here.end();
+        }
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   afterAll(async () => {
     const driver = await openPostgresDriver(url);
     await driver.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

@@ -8,6 +8,7 @@ import { LOG_START, type LogPosition } from './log-position.js';
 import { migrate } from './migrations.js';
 import { loadRows, queueRowWrites, type Projection } from './projection.js';
 import { EVENT_COLUMNS, eventFromRow, type EventMetadata, type EventRow, type RecordedEvent } from './recorded-event.js';
+import { SETTLED_HORIZON } from './settled-horizon.js';
 import { sqlState, UNIQUE_VIOLATION, type SqlDriver } from './sql-driver.js';
 import { Wakeup } from './wakeup.js';
 
@@ -55,11 +56,12 @@ const STREAM_VERSION = `SELECT coalesce(max(stream_version), 0) AS version FROM 
 const READ_STREAM = `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version`;
 
 // Rows of a transaction still running can commit later with a smaller global_position than rows
-// already read; stopping below the oldest running transaction (the snapshot's xmin) means a row
-// is read only once everything before it in commit order is settled (the emmett / Marten technique).
+// already read; stopping below the oldest running transaction of this database (settled-horizon.ts)
+// means a row is read only once everything before it in commit order is settled (the emmett /
+// Marten technique).
 const READ_ALL = `SELECT ${EVENT_COLUMNS} FROM events
   WHERE (tx_id, global_position) > ($1::text::xid8, $2::bigint)
-    AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+    AND tx_id < ${SETTLED_HORIZON}
   ORDER BY tx_id, global_position
   LIMIT $3`;
 
