@@ -453,6 +453,12 @@ describe('parseBerthFile: every error, at its line and column', () => {
     expect(problems(web('run: x\nhttp:\n  host: *.localhost'))).toEqual([
       '5:13 services.web.http.host: *.localhost reads as a YAML alias (a leading * names an anchor); quote it: "*.localhost"',
     ]);
+    // the rest of the file is still checked: every problem at once
+    expect(problems(web('run: x\nreplica: 2\nhttp: { host: *.example.com }\nports: [*p]'))).toEqual([
+      '4:5 services.web.replica: unknown field; did you mean "replicas"?',
+      '5:19 services.web.http.host: *.example.com reads as a YAML alias (a leading * names an anchor); quote it: "*.example.com"',
+      '6:13 services.web.ports[0]: *p reads as a YAML alias (a leading * names an anchor); quote it: "*p"',
+    ]);
     // an anchor before it makes it an alias, meant as one
     expect(problems('x-host: &h a.example.com\nservices:\n  web:\n    run: x\n    http: { host: *h }\n')).toContain('1:1 x-host: unknown field; remove it or use one of: version, services');
   });

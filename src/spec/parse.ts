@@ -1,6 +1,6 @@
 // berth.yaml text to a checked BerthFile, or every problem with its line and column: YAML syntax
 // errors from the parser, then spec errors mapped from their path back to the source node.
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document, type YAMLError } from 'yaml';
 import { err, type Result } from '../core/result.js';
 import { checkBerthFile, type BerthFile } from './berth-file.js';
 import type { SpecIssue, SpecPath } from './spec-issue.js';
@@ -58,20 +58,40 @@ function repeatedKey(node: unknown, offset: number, path: SpecPath): { path: Spe
   return undefined;
 }
 
+type LocatedIssue = SpecIssue & { readonly line: number; readonly col: number };
+
 /**
  * Aliases with no anchor before them: the parser accepts them and `toJS` throws. The one people
  * write is no alias at all but an unquoted wildcard host, `host: *.example.com` (a leading `*`
- * makes a YAML alias), so the fix is to quote it.
+ * makes a YAML alias), so the fix is to quote it. Each is reported and replaced by the string
+ * it was written as, so the rest of the file is still checked and every problem is told at once.
  */
-function unresolvedAliases(doc: Document, lines: LineCounter, node: unknown, path: SpecPath): SpecIssue[] {
-  if (isAlias(node)) {
-    if (node.resolve(doc) !== undefined) return [];
-    const written = `*${node.source}`;
-    return [{ path, message: `${written} reads as a YAML alias (a leading * names an anchor); quote it: "${written}"`, ...lines.linePos(node.range?.[0] ?? 0) }];
+function unresolvedAliases(doc: Document, lines: LineCounter, node: unknown, path: SpecPath): LocatedIssue[] {
+  if (isMap(node)) {
+    return node.items.flatMap((pair) => {
+      const at = [...path, isScalar(pair.key) ? String(pair.key.value) : '?'];
+      const [issues, replacement] = aliasIssue(doc, lines, pair.value, at);
+      if (replacement !== undefined) pair.value = replacement;
+      return [...unresolvedAliases(doc, lines, pair.key, path), ...issues];
+    });
   }
-  if (isMap(node)) return node.items.flatMap((pair) => [...unresolvedAliases(doc, lines, pair.key, path), ...unresolvedAliases(doc, lines, pair.value, [...path, isScalar(pair.key) ? String(pair.key.value) : '?'])]);
-  if (isSeq(node)) return node.items.flatMap((item, i) => unresolvedAliases(doc, lines, item, [...path, i]));
-  return [];
+  if (isSeq(node)) {
+    return node.items.flatMap((item, i) => {
+      const [issues, replacement] = aliasIssue(doc, lines, item, [...path, i]);
+      if (replacement !== undefined) node.items[i] = replacement;
+      return issues;
+    });
+  }
+  return isAlias(node) ? aliasIssue(doc, lines, node, path)[0] : [];
+}
+
+/** The issue of one unresolved alias and the string node to put in its place, or the issues inside `node`. */
+function aliasIssue(doc: Document, lines: LineCounter, node: unknown, path: SpecPath): [LocatedIssue[], Scalar | undefined] {
+  if (!isAlias(node)) return [unresolvedAliases(doc, lines, node, path), undefined];
+  if (node.resolve(doc) !== undefined) return [[], undefined];
+  const written = `*${node.source}`;
+  const issue = { path, message: `${written} reads as a YAML alias (a leading * names an anchor); quote it: "${written}"`, ...lines.linePos(node.range?.[0] ?? 0) };
+  return [[issue], new Scalar(written)];
 }
 
 /**
@@ -105,13 +125,16 @@ export function parseBerthFile(text: string): Result<BerthFile, SpecIssue[]> {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
   if (doc.errors.length > 0) return err(doc.errors.map((error) => yamlIssue(error, doc, lines)));
   const aliases = unresolvedAliases(doc, lines, doc.contents, []);
-  if (aliases.length > 0) return err(aliases);
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   if (data === null || data === undefined) {
     return err([{ path: [], message: 'the file is empty; write services: { web: { run: node server.js } }', line: 1, col: 1 }]);
   }
   const checked = checkBerthFile(data);
-  if (checked.ok) return checked;
-  const located = checked.error.map((issue) => ({ ...issue, ...locate(doc, lines, issue.path, issue.atKey === true) }));
-  return err(located.sort((a, b) => a.line - b.line || a.col - b.col));
+  if (checked.ok && aliases.length === 0) return checked;
+  // a field written as an alias is reported once, by its alias issue, not again by what its text fails
+  const aliased = new Set(aliases.map((issue) => JSON.stringify(issue.path)));
+  const located = (checked.ok ? [] : checked.error)
+    .filter((issue) => !aliased.has(JSON.stringify(issue.path)))
+    .map((issue) => ({ ...issue, ...locate(doc, lines, issue.path, issue.atKey === true) }));
+  return err([...aliases, ...located].sort((a, b) => a.line - b.line || a.col - b.col));
 }
