@@ -60,19 +60,20 @@ describe('berth validate', () => {
       path: /cart
       affinity: cookie
       concurrency: { soft: 5, hard: 10 }
+      queue: { limit: 0 }
   api:
     run: node api.js
     http: { host: api.localhost, mode: per-request, balancer: round-robin, affinity: { header: X-Tenant } }
   mail:
     run: node smtp.js
-    tcp: { port: 2525, affinity: ip, concurrency: { hard: 100 }, proxyProtocol: v2 }
+    tcp: { port: 2525, affinity: ip, concurrency: { hard: 100 }, queue: { limit: 20, timeout: 2s }, idleTimeout: 30m, proxyProtocol: v2 }
 `;
     const result = await berth('validate', '-f', file('routes.yaml', routes));
     expect(result.stderr).toBe('');
     expect(result.stdout.split('\n').map((line) => line.replace(/^.*cpu \S+\s+/, ''))).toEqual([
-      'http shop.localhost/cart per-request, affinity cookie berth_affinity, soft 5 hard 10 requests',
+      'http shop.localhost/cart per-request, affinity cookie berth_affinity, soft 5 hard 10 requests, queue limit 0',
       'http api.localhost/ per-request, round-robin, affinity header X-Tenant',
-      'tcp :2525, affinity ip, hard 100 connections, proxy protocol v2',
+      'tcp :2525, affinity ip, hard 100 connections, queue limit 20 timeout 2s, idle 30m, proxy protocol v2',
       '',
     ]);
   });

@@ -2,11 +2,11 @@
 // `file:line:col path: problem; fix`, or a one-line summary per service when it is valid.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { formatCpu, formatSize } from '../core/quantity.js';
+import { formatCpu, formatDuration, formatSize } from '../core/quantity.js';
 import { defaultMode } from '../edge/route-table.js';
 import type { BerthFile } from '../spec/berth-file.js';
 import { parseBerthFile } from '../spec/parse.js';
-import type { Affinity } from '../spec/route.js';
+import type { Affinity, RouteQueue } from '../spec/route.js';
 import type { ServiceSpec } from '../spec/service.js';
 import { formatPath, type SpecIssue } from '../spec/spec-issue.js';
 import type { CommandModule } from './main.js';
@@ -40,6 +40,13 @@ function limitsText(limits: { readonly soft?: number; readonly hard?: number }, 
   return bounds.length === 0 ? undefined : `${bounds.join(' ')} ${counted}`;
 }
 
+/** The wait behind the hard limit, as written (the edge fills a missing field with DEFAULT_QUEUE). */
+function queueText(queue: RouteQueue | undefined): string | undefined {
+  if (queue === undefined) return undefined;
+  const fields = [queue.limit === undefined ? '' : `limit ${queue.limit}`, queue.timeout === undefined ? '' : `timeout ${formatDuration(queue.timeout)}`];
+  return `queue ${fields.filter(Boolean).join(' ')}`;
+}
+
 /**
  * The route and what the edge does with it beyond the defaults. The HTTP mode is always shown,
  * as the edge picks it when berth.yaml leaves it out (docs/edge.md, Routing modes), since it
@@ -52,12 +59,14 @@ function routeText(service: ServiceSpec): string {
     parts.push(`http ${http.host}${http.path} ${http.mode ?? defaultMode(http)}`);
     if (http.balancer !== undefined) parts.push(http.balancer);
     if (http.affinity !== undefined) parts.push(affinityText(http.affinity));
-    parts.push(limitsText(http.concurrency, http.concurrency.type));
+    parts.push(limitsText(http.concurrency, http.concurrency.type), queueText(http.queue));
   } else if (tcp !== undefined) {
     parts.push(`tcp :${tcp.port}`);
     if (tcp.balancer !== undefined) parts.push(tcp.balancer);
     if (tcp.affinity !== undefined) parts.push(affinityText(tcp.affinity));
     if (tcp.concurrency !== undefined) parts.push(limitsText(tcp.concurrency, 'connections'));
+    parts.push(queueText(tcp.queue));
+    if (tcp.idleTimeout !== undefined) parts.push(`idle ${formatDuration(tcp.idleTimeout)}`);
     if (tcp.proxyProtocol !== undefined) parts.push(`proxy protocol ${tcp.proxyProtocol}`);
   } else parts.push('no route');
   return parts.filter((part) => part !== undefined).join(', ');

@@ -28,12 +28,12 @@ const spec = serviceSpecSchema.parse({ run: 'node server.js', http: { host: 'web
 const replicasSet = (replicas: number): BerthEvent => ({ type: 'ReplicasSet', data: { replicas } });
 const unique = (prefix: string): string => `${prefix}${randomUUID().slice(0, 8)}`;
 
-/** The position just before the log's current end; events appended after it are the test's own. */
 /**
- * The position of the last event committed in this store, read from the table. Not through
- * readAll: that stops below the server's oldest open transaction (its snapshot xmin), which on a
- * shared Postgres may belong to another test file's schema, so the end it reaches can lie before
- * this store's latest events, and a test would then read those as its own.
+ * The position of the last event committed in this store, read from the table: events appended
+ * after it are the test's own. Not through readAll: that stops below the oldest transaction still
+ * open in the database, which on a shared Postgres may belong to another test file's schema, so
+ * the end it reaches can lie before this store's latest events, and a test would then read those
+ * as its own.
  */
 async function logEnd(store: EventStore): Promise<LogPosition> {
   const [last] = await store.driver.query<{ tx_id: number; global_position: number }>(

@@ -1,5 +1,8 @@
 // Runs the contract on a real server when BERTH_TEST_DATABASE_URL is set (CI sets it), in a
-// schema of its own so parallel test files and earlier runs do not meet.
+// database of its own, made for this run and dropped after it. A schema would keep the tables
+// apart, but not the log's readers: they wait for write transactions still open anywhere in their
+// database (settled-horizon.ts), and other test files running at once hold some for seconds on
+// purpose, which the contract's timing (a subscriber woken only by NOTIFY) does not allow for.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -8,19 +11,38 @@ import { eventStoreContract } from './event-store.case.js';
 import { EventStore } from './event-store.js';
 import { openPostgresDriver } from './postgres-driver.js';
 
-const url = process.env.BERTH_TEST_DATABASE_URL;
-const schema = `berth_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+const serverUrl = process.env.BERTH_TEST_DATABASE_URL;
+const database = `berth_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 
-if (url) {
-  eventStoreContract('Postgres', { open: () => openPostgresDriver(url, { schema }), concurrentTransactions: true });
+/** Runs `sql` on the server's database named in BERTH_TEST_DATABASE_URL. */
+async function onServer(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+if (serverUrl) {
+  const own = new URL(serverUrl);
+  own.pathname = `/${database}`;
+  const url = own.href;
+  let created: Promise<void> | undefined;
+  const open = async () => {
+    await (created ??= onServer(`CREATE DATABASE ${database}`));
+    return openPostgresDriver(url);
+  };
+  eventStoreContract('Postgres', { open, concurrentTransactions: true });
 
   // A shared server: a write transaction that runs for minutes in another database (a batch job,
   // a migration) must not stop berth from reading its own log; one in berth's own database may
   // still commit events, so it does hold the log (the contract's "does not read past a
   // transaction still open").
   describe('the global log on a shared server', () => {
-    const other = new URL(url);
-    other.pathname = other.pathname === '/postgres' ? '/template1' : '/postgres';
+    // the database BERTH_TEST_DATABASE_URL names is another database on the same server
+    const other = new URL(serverUrl);
 
     /** A transaction with an id, left open until `end`. */
     async function openTransaction(database: string): Promise<{ end(): Promise<void> }> {
@@ -48,7 +70,7 @@ if (url) {
     }
 
     test('a transaction open in another database does not hold the log back; one in this database does', async () => {
-      const store = await EventStore.open(await openPostgresDriver(url, { schema }));
+      const store = await EventStore.open(await open());
       try {
         const elsewhere = await openTransaction(other.href);
         try {
@@ -69,9 +91,8 @@ if (url) {
   });
 
   afterAll(async () => {
-    const driver = await openPostgresDriver(url);
-    await driver.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await driver.close();
+    // WITH (FORCE): a pooled connection of a store closed a moment ago may not have ended yet
+    if (created !== undefined) await onServer(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 } else {
   describe('event store on Postgres', () => {

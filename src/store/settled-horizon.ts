@@ -16,6 +16,9 @@
 // function under the view, which plans in ~0.15 ms warm where the view's joins take ~0.3 ms; the
 // whole horizon costs ~0.2 ms a read, once a second or so per follower.
 // On PGlite there is one connection and no other database: the horizon is the snapshot's xmax.
+// A snapshot leaves out its own transaction's xid (the old xmin counted it): read inside a write
+// transaction, this would let a reader see its own uncommitted rows. None does: every reader
+// runs its statement alone (driver.query), and PGlite holds plain queries while a transaction is open.
 export const SETTLED_HORIZON = `(SELECT coalesce(
     (SELECT min(open_xid) FROM pg_snapshot_xip(pg_current_snapshot()) AS open_xid
       WHERE NOT EXISTS (SELECT 1 FROM pg_stat_get_activity(NULL) activity
