@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { formatCpu, formatDuration, formatSize } from '../core/quantity.js';
-import { defaultMode } from '../edge/route-table.js';
+import { routeMode } from '../edge/route-table.js';
 import type { BerthFile } from '../spec/berth-file.js';
 import { parseBerthFile } from '../spec/parse.js';
 import type { Affinity, RouteQueue } from '../spec/route.js';
@@ -47,6 +47,15 @@ function queueText(queue: RouteQueue | undefined): string | undefined {
   return `queue ${fields.filter(Boolean).join(' ')}`;
 }
 
+/** What both kinds of route may set beyond the defaults, in the order the summary shows them. */
+function routeSettings(
+  route: { readonly balancer?: string; readonly affinity?: Affinity; readonly queue?: RouteQueue },
+  limits: { readonly soft?: number; readonly hard?: number } | undefined,
+  counted: string,
+): (string | undefined)[] {
+  return [route.balancer, route.affinity && affinityText(route.affinity), limits && limitsText(limits, counted), queueText(route.queue)];
+}
+
 /**
  * The route and what the edge does with it beyond the defaults. The HTTP mode is always shown,
  * as the edge picks it when berth.yaml leaves it out (docs/edge.md, Routing modes), since it
@@ -54,21 +63,17 @@ function queueText(queue: RouteQueue | undefined): string | undefined {
  */
 function routeText(service: ServiceSpec): string {
   const { http, tcp } = service;
-  const parts: (string | undefined)[] = [];
+  let parts: (string | undefined)[];
   if (http !== undefined) {
-    parts.push(`http ${http.host}${http.path} ${http.mode ?? defaultMode(http)}`);
-    if (http.balancer !== undefined) parts.push(http.balancer);
-    if (http.affinity !== undefined) parts.push(affinityText(http.affinity));
-    parts.push(limitsText(http.concurrency, http.concurrency.type), queueText(http.queue));
+    parts = [`http ${http.host}${http.path} ${routeMode(http)}`, ...routeSettings(http, http.concurrency, http.concurrency.type)];
   } else if (tcp !== undefined) {
-    parts.push(`tcp :${tcp.port}`);
-    if (tcp.balancer !== undefined) parts.push(tcp.balancer);
-    if (tcp.affinity !== undefined) parts.push(affinityText(tcp.affinity));
-    if (tcp.concurrency !== undefined) parts.push(limitsText(tcp.concurrency, 'connections'));
-    parts.push(queueText(tcp.queue));
-    if (tcp.idleTimeout !== undefined) parts.push(`idle ${formatDuration(tcp.idleTimeout)}`);
-    if (tcp.proxyProtocol !== undefined) parts.push(`proxy protocol ${tcp.proxyProtocol}`);
-  } else parts.push('no route');
+    parts = [
+      `tcp :${tcp.port}`,
+      ...routeSettings(tcp, tcp.concurrency, 'connections'),
+      tcp.idleTimeout === undefined ? undefined : `idle ${formatDuration(tcp.idleTimeout)}`,
+      tcp.proxyProtocol === undefined ? undefined : `proxy protocol ${tcp.proxyProtocol}`,
+    ];
+  } else parts = ['no route'];
   return parts.filter((part) => part !== undefined).join(', ');
 }
 

@@ -151,6 +151,6 @@ export function defaultMode(route: Pick<HttpRouteEntry, 'affinity' | 'concurrenc
   return modeConflict('per-connection', route) === undefined ? 'per-connection' : 'per-request';
 }
 
-export function routeMode(route: HttpRouteEntry): RoutingMode {
+export function routeMode(route: Pick<HttpRouteEntry, 'mode' | 'affinity' | 'concurrency'>): RoutingMode {
   return route.mode ?? defaultMode(route);
 }
