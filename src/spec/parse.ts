@@ -1,6 +1,6 @@
 // berth.yaml text to a checked BerthFile, or every problem with its line and column: YAML syntax
 // errors from the parser, then spec errors mapped from their path back to the source node.
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document, type YAMLError } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type YAMLError } from 'yaml';
 import { err, type Result } from '../core/result.js';
 import { checkBerthFile, type BerthFile } from './berth-file.js';
 import type { SpecIssue, SpecPath } from './spec-issue.js';
@@ -66,32 +66,26 @@ type LocatedIssue = SpecIssue & { readonly line: number; readonly col: number };
  * makes a YAML alias), so the fix is to quote it. Each is reported and replaced by the string
  * it was written as, so the rest of the file is still checked and every problem is told at once.
  */
-function unresolvedAliases(doc: Document, lines: LineCounter, node: unknown, path: SpecPath): LocatedIssue[] {
-  if (isMap(node)) {
-    return node.items.flatMap((pair) => {
-      const at = [...path, isScalar(pair.key) ? String(pair.key.value) : '?'];
-      const [issues, replacement] = aliasIssue(doc, lines, pair.value, at);
-      if (replacement !== undefined) pair.value = replacement;
-      return [...unresolvedAliases(doc, lines, pair.key, path), ...issues];
-    });
-  }
-  if (isSeq(node)) {
-    return node.items.flatMap((item, i) => {
-      const [issues, replacement] = aliasIssue(doc, lines, item, [...path, i]);
-      if (replacement !== undefined) node.items[i] = replacement;
-      return issues;
-    });
-  }
-  return isAlias(node) ? aliasIssue(doc, lines, node, path)[0] : [];
+function unresolvedAliases(doc: Document, lines: LineCounter): LocatedIssue[] {
+  const issues: LocatedIssue[] = [];
+  visit(doc, {
+    Alias(_key, node, ancestors) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      const written = `*${node.source}`;
+      const path = specPathOf([...ancestors, node]);
+      issues.push({ path, message: `${written} reads as a YAML alias (a leading * names an anchor); quote it: "${written}"`, ...lines.linePos(node.range?.[0] ?? 0) });
+      return new Scalar(written);
+    },
+  });
+  return issues;
 }
 
-/** The issue of one unresolved alias and the string node to put in its place, or the issues inside `node`. */
-function aliasIssue(doc: Document, lines: LineCounter, node: unknown, path: SpecPath): [LocatedIssue[], Scalar | undefined] {
-  if (!isAlias(node)) return [unresolvedAliases(doc, lines, node, path), undefined];
-  if (node.resolve(doc) !== undefined) return [[], undefined];
-  const written = `*${node.source}`;
-  const issue = { path, message: `${written} reads as a YAML alias (a leading * names an anchor); quote it: "${written}"`, ...lines.linePos(node.range?.[0] ?? 0) };
-  return [[issue], new Scalar(written)];
+/** The spec path of the last of `nodes`, from the document down: a key per pair, an index per list. */
+function specPathOf(nodes: readonly unknown[]): SpecPath {
+  return nodes.flatMap((node, i): (string | number)[] => {
+    if (isPair(node)) return [isScalar(node.key) ? String(node.key.value) : '?'];
+    return isSeq(node) ? [node.items.indexOf(nodes[i + 1] as (typeof node.items)[number])] : [];
+  });
 }
 
 /**
@@ -124,7 +118,7 @@ export function parseBerthFile(text: string): Result<BerthFile, SpecIssue[]> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
   if (doc.errors.length > 0) return err(doc.errors.map((error) => yamlIssue(error, doc, lines)));
-  const aliases = unresolvedAliases(doc, lines, doc.contents, []);
+  const aliases = unresolvedAliases(doc, lines);
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   if (data === null || data === undefined) {
     return err([{ path: [], message: 'the file is empty; write services: { web: { run: node server.js } }', line: 1, col: 1 }]);
