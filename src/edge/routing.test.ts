@@ -11,6 +11,13 @@ function table(document: RouteTableDocument) {
   return parsed.table;
 }
 
+/** A Routing with one table (version 1) of these routes in force. */
+function routed(routes: RouteTableDocument['routes']): Routing {
+  const routing = new Routing({ random: seededRandom(SEED), activate: () => {} });
+  routing.apply(table({ version: 1, routes }));
+  return routing;
+}
+
 const instance = (id: string, extra: object = {}) => ({ id, address: '127.0.0.1', port: 3000 + Number(id.slice(-1)), ready: true, ...extra });
 
 describe('Routing', () => {
@@ -23,8 +30,7 @@ describe('Routing', () => {
   });
 
   it('picks the longest prefix of the request host', () => {
-    const routing = new Routing({ random: seededRandom(SEED), activate: () => {} });
-    routing.apply(table({ version: 1, routes: [{ host: 'a.test', service: 'web' }, { host: 'a.test', pathPrefix: '/api', service: 'api' }, { host: 'b.test', service: 'other' }] }));
+    const routing = routed([{ host: 'a.test', service: 'web' }, { host: 'a.test', pathPrefix: '/api', service: 'api' }, { host: 'b.test', service: 'other' }]);
     expect(routing.lookup('a.test', '/api/v1')?.service.service).toBe('api');
     expect(routing.lookup('a.test', '/apiary')?.service.service).toBe('web');
     expect(routing.lookup('b.test', '/api')?.service.service).toBe('other');
@@ -33,18 +39,12 @@ describe('Routing', () => {
   });
 
   it('routes a wildcard host for any name under it, after exact hosts and the longest wildcard first', () => {
-    const routing = new Routing({ random: seededRandom(SEED), activate: () => {} });
-    routing.apply(
-      table({
-        version: 1,
-        routes: [
-          { host: '*.example.com', service: 'tenants' },
-          { host: '*.eu.example.com', service: 'eu' },
-          { host: 'www.example.com', service: 'site' },
-          { host: '*.localhost', service: 'dev' },
-        ],
-      }),
-    );
+    const routing = routed([
+      { host: '*.example.com', service: 'tenants' },
+      { host: '*.eu.example.com', service: 'eu' },
+      { host: 'www.example.com', service: 'site' },
+      { host: '*.localhost', service: 'dev' },
+    ]);
     const service = (host: string) => routing.lookup(host, '/')?.service.service;
     expect(service('a.example.com')).toBe('tenants');
     expect(service('a.b.example.com')).toBe('tenants');
@@ -62,18 +62,12 @@ describe('Routing', () => {
   });
 
   it('chooses the host before the path: a path the chosen host does not route is not passed to a wider one', () => {
-    const routing = new Routing({ random: seededRandom(SEED), activate: () => {} });
-    routing.apply(
-      table({
-        version: 1,
-        routes: [
-          { host: '*.example.com', service: 'tenants' },
-          { host: '*.example.com', pathPrefix: '/api', service: 'api' },
-          { host: '*.eu.example.com', pathPrefix: '/eu', service: 'eu' },
-          { host: 'www.example.com', pathPrefix: '/docs', service: 'docs' },
-        ],
-      }),
-    );
+    const routing = routed([
+      { host: '*.example.com', service: 'tenants' },
+      { host: '*.example.com', pathPrefix: '/api', service: 'api' },
+      { host: '*.eu.example.com', pathPrefix: '/eu', service: 'eu' },
+      { host: 'www.example.com', pathPrefix: '/docs', service: 'docs' },
+    ]);
     expect(routing.lookup('a.example.com', '/api/v1')?.service.service).toBe('api');
     expect(routing.lookup('a.example.com', '/apiary')?.service.service).toBe('tenants');
     expect(routing.lookup('a.eu.example.com', '/eu/x')?.service.service).toBe('eu');
@@ -83,16 +77,14 @@ describe('Routing', () => {
   });
 
   it('keeps reporting a wildcard-routed service with no instances (one scaled to zero) across ticks', () => {
-    const routing = new Routing({ random: seededRandom(SEED), activate: () => {} });
-    routing.apply(table({ version: 1, routes: [{ host: '*.example.com', service: 'lazy' }, { host: 'www.example.com', service: 'site' }] }));
+    const routing = routed([{ host: '*.example.com', service: 'lazy' }, { host: 'www.example.com', service: 'site' }]);
     routing.tick();
     expect(routing.allServices().map((s) => s.service).sort()).toEqual(['lazy', 'site']);
     expect(routing.lookup('a.example.com', '/')?.service).toBe(routing.allServices().find((s) => s.service === 'lazy'));
   });
 
   it('keeps an instance (and what it carries) across tables, and drains the ones that go', () => {
-    const routing = new Routing({ random: seededRandom(SEED), activate: () => {} });
-    routing.apply(table({ version: 1, routes: [{ host: 'a.test', service: 'web', instances: [instance('web-1'), instance('web-2')] }] }));
+    const routing = routed([{ host: 'a.test', service: 'web', instances: [instance('web-1'), instance('web-2')] }]);
     const service = routing.lookup('a.test', '/')!.service;
     const [one, two] = service.items;
     service.begin(two!);
@@ -108,8 +100,7 @@ describe('Routing', () => {
   });
 
   it('bumps the epoch when an instance becomes routable, so pinned connections rebalance', () => {
-    const routing = new Routing({ random: seededRandom(SEED), activate: () => {} });
-    routing.apply(table({ version: 1, routes: [{ host: 'a.test', service: 'web', instances: [instance('web-1'), instance('web-2', { ready: false })] }] }));
+    const routing = routed([{ host: 'a.test', service: 'web', instances: [instance('web-1'), instance('web-2', { ready: false })] }]);
     const service = routing.lookup('a.test', '/')!.service;
     const before = service.epoch;
     routing.apply(table({ version: 2, routes: [{ host: 'a.test', service: 'web', instances: [instance('web-1'), instance('web-2', { draining: true })] }] }));

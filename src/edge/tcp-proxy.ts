@@ -15,7 +15,6 @@ import { keepChunk } from './socket-reads.js';
 import type { TrustedProxies } from './trusted-proxies.js';
 import { DEFAULT_CONNECT_MS, type UpstreamConnection, type UpstreamOwner, type UpstreamPool } from './upstream-pool.js';
 
-
 /** The ends of a connection a trusted balancer's PROXY header named: the client, and the address it connected to. */
 interface NamedEnds {
   readonly source: ProxiedAddress;
