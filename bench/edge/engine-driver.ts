@@ -71,10 +71,9 @@ export function engineDriver(mode: RoutingMode, close: boolean): EngineDriver {
       if (close) connection = new ClientConnection(client(), context, reads());
       connection.onChunk(bytes);
       upstream.owner!.onUpstreamData(ANSWER);
-      if (!close) return;
-      // the turn's end: a connection that ends after its answer holds its writes until then (direct-writes.ts)
+      // the turn's end: the edge holds its writes until then (direct-writes.ts)
       releaseHeldWrites();
-      connection.onClientClose();
+      if (close) connection.onClientClose();
     },
     get toInstance() {
       return counts.toInstance;

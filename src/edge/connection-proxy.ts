@@ -250,15 +250,23 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     if (this.pin !== undefined) this.toInstance(this.pin, bytes);
   }
 
-  /** A write that queued holds on to its bytes: lent ones must then stay as they are. */
-  private kept(bytes: Buffer, writes: DirectWrites): void {
-    if (this.lent !== undefined && bytes.buffer === this.lent.buffer && writes.queued) keepChunk();
+  /** Whether `bytes` are part of the chunk being read now, which its socket reuses after the call. */
+  private isLent(bytes: Buffer): boolean {
+    return this.lent !== undefined && bytes.buffer === this.lent.buffer;
   }
 
+  /** A write that queued holds on to its bytes: lent ones must then stay as they are. */
+  private kept(bytes: Buffer, writes: DirectWrites): void {
+    if (writes.queued && this.isLent(bytes)) keepChunk();
+  }
+
+  /**
+   * Writes go out at the end of the event loop's turn, after its reads (direct-writes.ts,
+   * holding): what is not lent is handed over rather than copied.
+   */
   private toInstance(pin: Pin, bytes: Buffer): void {
     const writes = pin.upstream.writes;
-    // a connection that ends after this answer writes at the turn's end (direct-writes.ts, holding)
-    const flushed = writes.write(bytes, this.closeAfterAnswer);
+    const flushed = writes.write(bytes, true, !this.isLent(bytes));
     this.kept(bytes, writes);
     // the instance reads slower than the client sends: wait for its connection to drain
     if (!flushed) {
@@ -574,7 +582,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   }
 
   private toClient(bytes: Buffer): void {
-    const flushed = this.writes.write(bytes, this.closeAfterAnswer);
+    const flushed = this.writes.write(bytes, true, !this.isLent(bytes));
     this.kept(bytes, this.writes);
     // the client reads slower than the instance answers: hold the instance until it catches up
     if (!flushed) this.pin?.upstream.socket.pause();
@@ -665,10 +673,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     const pin = this.pin;
     if (pin === undefined || this.done) return;
     const { service, instance, unit } = pin;
-    if (pin.response.tunneled || this.framing.tunneled) {
-      this.client.destroy();
-      return;
-    }
+    if (pin.response.tunneled || this.framing.tunneled) return this.destroy();
     if (!pin.upstream.connected) {
       // refused: nothing was sent and the request is still held; try another instance once
       instance.failures++;
@@ -717,7 +722,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     if (!this.answering) this.refuse(answer);
     else {
       this.done = true;
-      this.client.destroy();
+      this.destroy();
       this.unpin();
     }
   }
@@ -753,7 +758,9 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     this.context.closed(this);
   }
 
+  /** Cuts the connection, after what the instance sent this turn (a tunnel's last bytes, say). */
   destroy(): void {
+    this.writes.flush();
     this.client.destroy();
   }
 

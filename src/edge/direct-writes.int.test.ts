@@ -176,6 +176,15 @@ describe('DirectWrites held to the end of the turn', () => {
     expect((await readAll(peer)).equals(large)).toBe(true);
   });
 
+  it('writes what is held at once when flushed, so a socket destroyed in the same turn still sends it', async () => {
+    const { ours, peer } = await pair();
+    const writes = new DirectWrites(ours, { onWritesDrained: () => {} });
+    writes.write(Buffer.from('last words'), true);
+    writes.flush();
+    ours.destroy();
+    expect((await readAll(peer)).toString()).toBe('last words');
+  });
+
   it('drops what is held when the socket is closed before the turn ends', async () => {
     const { ours } = await pair();
     const writes = new DirectWrites(ours, { onWritesDrained: () => {} });

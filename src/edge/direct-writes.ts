@@ -86,13 +86,14 @@ function onDirectWriteDone(this: WriteRequest, status: number): void {
 
 /**
  * Writes held to the end of the event loop's turn (`write(bytes, true)`), released together by one
- * setImmediate, which runs right after the turn's I/O callbacks. A connection that ends after one
- * answer (`Connection: close`) makes each of its writes and its close in a turn of their own
- * otherwise: the kernel then wakes the instance and the client once per connection, where a proxy
- * that handles a turn's reads first and writes after (HAProxy) wakes them once per batch. Measured
- * on the bench machine under `Connection: close`: ~10 % more connections per second, and the
- * instance behind the edge ~4 µs cheaper per request (docs/edge.md). Keep-alive traffic does not
- * hold its writes: there it measured slightly slower.
+ * setImmediate, which runs right after the turn's I/O callbacks. Written as they are read, each
+ * write to a sleeping instance wakes it, and where the instance shares the edge's core it runs at
+ * once and the edge waits: the instance then answers a request or two per wake-up, and each
+ * connection of `Connection: close` traffic has its writes and its close in turns of their own. A
+ * proxy that handles a turn's reads first and writes after (HAProxy) wakes the instance and the
+ * client once per batch. Measured on the bench machines: ~10 % more connections per second under
+ * `Connection: close`; keep-alive, half the edge's preemptions and ~3 % more requests per second
+ * on one VM, within the noise on another (docs/edge.md).
  */
 const holding: DirectWrites[] = [];
 let releaseScheduled = false;
@@ -160,12 +161,13 @@ export class DirectWrites {
    * Writes `bytes`; false when enough wait to go out that the caller should hold off until told.
    * `untilTurnEnd`: a small write may wait for the end of this event-loop turn (see `holding`);
    * once one waits, every later write of the turn does too, so they stay in order. Held bytes are
-   * copied: a lent chunk is free again at once.
+   * copied, so a lent chunk is free again at once, unless `given`: the caller hands them over and
+   * never changes them (a head built for this write).
    */
-  write(bytes: Buffer, untilTurnEnd = false): boolean {
+  write(bytes: Buffer, untilTurnEnd = false, given = false): boolean {
     if (this.held !== undefined) {
       if (this.heldBytes + bytes.length <= MAX_HELD) {
-        this.held.push(Buffer.from(bytes));
+        this.held.push(given ? bytes : Buffer.from(bytes));
         this.heldBytes += bytes.length;
         return true;
       }
@@ -174,7 +176,7 @@ export class DirectWrites {
       return this.writeNow(bytes);
     }
     if (untilTurnEnd && this.direct && bytes.length <= MAX_HELD && !this.queued) {
-      this.held = [Buffer.from(bytes)];
+      this.held = [given ? bytes : Buffer.from(bytes)];
       this.heldBytes = bytes.length;
       holding.push(this);
       if (!releaseScheduled) {
@@ -199,6 +201,11 @@ export class DirectWrites {
     this.afterRelease = undefined;
     this.writeHeld();
     action?.();
+  }
+
+  /** Writes what is held now, before the turn ends: for a socket about to be destroyed, which would otherwise lose it. */
+  flush(): void {
+    this.writeHeld();
   }
 
   /** The held bytes to the socket (nowhere, if it was closed meanwhile); at most MAX_HELD, so what writeNow says of backpressure the next write hears. */

@@ -463,3 +463,60 @@ it('goes on reading a client it paused for an instance that then answered early 
     backend.close();
   }
 });
+
+describe('a tunnel closed by one side right after its last bytes', () => {
+  // an instance that switches protocols, records what arrives after the switch, and answers "bye"
+  // with its last words and a close in one go
+  let received = '';
+  const backend = net.createServer((socket) => {
+    let seen = '';
+    socket.on('data', (chunk: Buffer) => {
+      if (!seen.includes('\r\n\r\n')) {
+        seen += chunk.toString('latin1');
+        if (seen.includes('\r\n\r\n')) socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n');
+        return;
+      }
+      received += chunk.toString('latin1');
+      if (received.endsWith('bye')) socket.end('last words');
+    });
+    socket.on('error', () => {});
+  });
+  const handshake = 'GET /ws HTTP/1.1\r\nHost: web.test\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n';
+  beforeAll(() => new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve)));
+  afterAll(() => new Promise<void>((resolve) => backend.close(() => resolve())));
+
+  for (const mode of ['per-connection', 'per-request'] as RoutingMode[]) {
+    it(`delivers them both ways (${mode})`, async () => {
+      const port = (backend.address() as net.AddressInfo).port;
+      const source = new MemoryRouteSource({ version: 1, routes: [{ host: 'web.test', service: 'web', mode, instances: [{ id: 'web-1', address: '127.0.0.1', port, ready: true }] }] });
+      const edge = await startEdge({ listen: { host: '127.0.0.1', port: 0 }, source, seed: SEED, log: () => {} });
+      try {
+        // the instance's last words, then its close
+        received = '';
+        const answered = await new Promise<string>((resolve, reject) => {
+          const client = net.connect(edge.port, '127.0.0.1');
+          let text = '';
+          client.on('data', (chunk: Buffer) => {
+            text += chunk.toString('latin1');
+            if (text.endsWith('\r\n\r\n')) client.write('bye');
+          });
+          client.on('close', () => resolve(text));
+          client.on('error', reject);
+          client.write(handshake);
+        });
+        expect(answered).toMatch(/^HTTP\/1.1 101 [^]*\r\n\r\nlast words$/);
+        // the client's last words, then its close
+        received = '';
+        const client = net.connect(edge.port, '127.0.0.1');
+        client.on('data', (chunk: Buffer) => {
+          if (chunk.toString('latin1').endsWith('\r\n\r\n')) client.end('so long');
+        });
+        client.write(handshake);
+        await until(() => received === 'so long');
+        client.destroy();
+      } finally {
+        await edge.close();
+      }
+    });
+  }
+});

@@ -78,9 +78,10 @@ export class UpstreamConnection implements ChunkReader, WritesOwner {
     this.owner.onUpstreamDrain();
   }
 
-  /** Closes the connection; its remaining events go nowhere. */
+  /** Closes the connection, after what was written to it this turn; its remaining events go nowhere. */
   destroy(): void {
     this.owner = NO_OWNER;
+    this.writes.flush();
     this.socket.destroy();
   }
 }
