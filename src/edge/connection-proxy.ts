@@ -250,26 +250,22 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     if (this.pin !== undefined) this.toInstance(this.pin, bytes);
   }
 
-  /** Whether `bytes` are part of the chunk being read now, which its socket reuses after the call. */
-  private isLent(bytes: Buffer): boolean {
-    return this.lent !== undefined && bytes.buffer === this.lent.buffer;
-  }
-
-  /** A write that queued holds on to its bytes: lent ones must then stay as they are. */
-  private kept(bytes: Buffer, writes: DirectWrites): void {
-    if (writes.queued && this.isLent(bytes)) keepChunk();
-  }
-
   /**
-   * Writes go out at the end of the event loop's turn, after its reads (direct-writes.ts,
-   * holding): what is not lent is handed over rather than copied.
+   * Writes at the end of the event loop's turn, after its reads (direct-writes.ts, holding).
+   * Bytes of the chunk being read now are lent: its socket reuses them after the call, so a held
+   * write copies them, and a write libuv queued keeps the chunk (keepChunk). Anything else is
+   * handed over.
    */
+  private write(writes: DirectWrites, bytes: Buffer): boolean {
+    const lent = this.lent !== undefined && bytes.buffer === this.lent.buffer;
+    const flushed = writes.write(bytes, true, !lent);
+    if (lent && writes.queued) keepChunk();
+    return flushed;
+  }
+
   private toInstance(pin: Pin, bytes: Buffer): void {
-    const writes = pin.upstream.writes;
-    const flushed = writes.write(bytes, true, !this.isLent(bytes));
-    this.kept(bytes, writes);
     // the instance reads slower than the client sends: wait for its connection to drain
-    if (!flushed) {
+    if (!this.write(pin.upstream.writes, bytes)) {
       this.heldByInstance = true;
       this.client.pause();
     }
@@ -582,10 +578,8 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   }
 
   private toClient(bytes: Buffer): void {
-    const flushed = this.writes.write(bytes, true, !this.isLent(bytes));
-    this.kept(bytes, this.writes);
     // the client reads slower than the instance answers: hold the instance until it catches up
-    if (!flushed) this.pin?.upstream.socket.pause();
+    if (!this.write(this.writes, bytes)) this.pin?.upstream.socket.pause();
   }
 
   /** Holds the answer until its head is complete, then sends it with the rewrite applied. */
