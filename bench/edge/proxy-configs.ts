@@ -1,5 +1,6 @@
 // nginx and HAProxy set up as a fair comparison: one worker/thread, keep-alive to the backend,
-// and the same forwarding headers berth's edge adds (X-Forwarded-For, -Proto, -Host).
+// and the same forwarding headers berth's edge adds (X-Forwarded-For, -Proto, -Host, -Port), so
+// the backend parses the same request behind each.
 
 export function nginxConfig(dir: string, listen: number, backend: number): string {
   return `worker_processes 1;
@@ -25,6 +26,7 @@ http {
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_set_header X-Forwarded-Host $http_host;  # with its port, as berth and HAProxy send it
+      proxy_set_header X-Forwarded-Port $server_port;
     }
   }
 }
@@ -46,6 +48,7 @@ frontend edge
   bind 127.0.0.1:${listen}
   http-request set-header X-Forwarded-Proto http
   http-request set-header X-Forwarded-Host %[req.hdr(host)]
+  http-request set-header X-Forwarded-Port %[dst_port]
   default_backend instances
 backend instances
   http-reuse always
