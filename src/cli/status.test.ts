@@ -15,6 +15,14 @@ describe('serviceUrl', () => {
     expect(serviceUrl(withRoute({ http: { host: '*.localhost', path: '/' } }), edge)).toBe('http://any.localhost:8080/');
   });
 
+  it('names a host no other route takes exactly: an exact host wins over a wildcard', () => {
+    const wildcard = withRoute({ http: { host: '*.localhost', path: '/' } });
+    expect(serviceUrl(wildcard, edge, new Set(['*.localhost', 'any.localhost']))).toBe('http://any-2.localhost:8080/');
+    expect(serviceUrl(wildcard, edge, new Set(['any.localhost', 'any-2.localhost', 'shop.localhost']))).toBe('http://any-3.localhost:8080/');
+    // a more specific wildcard does not take the name: any.localhost is not under it
+    expect(serviceUrl(wildcard, edge, new Set(['*.eu.localhost']))).toBe('http://any.localhost:8080/');
+  });
+
   it('is null for a TCP route, a service without a route, or no known edge', () => {
     expect(serviceUrl(withRoute({ tcp: { port: 15000 } }), edge)).toBeNull();
     expect(serviceUrl(withRoute(null), edge)).toBeNull();

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ServiceStatusInfo } from '../api/protocol/status-protocol.js';
-import { exampleHost } from '../spec/route.js';
+import { exampleHost, WILDCARD_LABEL } from '../spec/route.js';
 import { connect, DEFAULT_CLIENT_DATA_DIR, withConnectOptions, type ConnectOptions } from './connect.js';
 import type { CommandModule } from './main.js';
 import { formatTable } from './table.js';
@@ -24,11 +24,16 @@ async function edgeUrl(data: string | undefined): Promise<URL | undefined> {
   }
 }
 
-/** The service's URL through the edge: its route's host name on the edge's port and scheme. */
-export function serviceUrl(status: ServiceStatusInfo, edge: URL | undefined): string | null {
+/** The service's URL through the edge: its route's host name on the edge's port and scheme. `exact`: every route's exact host (see exampleHost). */
+export function serviceUrl(status: ServiceStatusInfo, edge: URL | undefined, exact: ReadonlySet<string> = new Set()): string | null {
   if (edge === undefined || status.route === null || !('http' in status.route)) return null;
   const port = edge.port === '' ? '' : `:${edge.port}`;
-  return `${edge.protocol}//${exampleHost(status.route.http.host)}${port}${status.route.http.path}`;
+  return `${edge.protocol}//${exampleHost(status.route.http.host, exact)}${port}${status.route.http.path}`;
+}
+
+/** The HTTP hosts the services route (the wildcards among them never equal a printed name). */
+export function routeHosts(services: readonly ServiceStatusInfo[]): Set<string> {
+  return new Set(services.flatMap((s) => (s.route !== null && 'http' in s.route ? [s.route.http.host] : [])));
 }
 
 export function scaleText(s: ServiceStatusInfo): string {
@@ -73,7 +78,10 @@ export const statusCommand: CommandModule = (program: Command) => {
     const status = service === undefined ? await client.status() : { services: [await client.serviceStatus(service)], reconciling: true };
     if (options.json) {
       const edge = await edgeUrl(options.data);
-      const services = status.services.map((s) => ({ ...s, url: serviceUrl(s, edge) }));
+      // one service's wildcard route is printed with a name no other service's route takes: that needs them all
+      const wildcard = status.services.some((s) => s.route !== null && 'http' in s.route && s.route.http.host.startsWith(WILDCARD_LABEL));
+      const exact = routeHosts(service !== undefined && wildcard ? (await client.status()).services : status.services);
+      const services = status.services.map((s) => ({ ...s, url: serviceUrl(s, edge, exact) }));
       process.stdout.write(`${JSON.stringify(service === undefined ? { ...status, services } : services[0], null, 2)}\n`);
       return;
     }

@@ -86,11 +86,12 @@ function printWhere(cp: ControlPlane, edge: EdgeUrls, results: readonly Deployed
   // a local curl is then one of those proxies: without a header its connection is closed
   if (edge.proxyProtocolFrom !== undefined) lines.push(`    connections from ${edge.proxyProtocolFrom.join(',')} open with a PROXY protocol header (curl --haproxy-protocol)`);
   const edgeHost = new URL(edge.url).host.replace(/:\d+$/, '');
+  const exact = new Set([...routes.values()].flatMap((route) => ('host' in route ? [route.host] : [])));
   for (const r of results) {
     const route = routes.get(r.service);
     if (route === undefined) continue;
     if ('host' in route) {
-      const host = exampleHost(route.host);
+      const host = exampleHost(route.host, exact);
       lines.push(`    ${r.service}: curl -H 'Host: ${host}' ${edge.url}/   (or http://${host}:${edge.port}/ where *.localhost resolves)`);
     }
     // TCP routes listen on the edge's address, on a port of their own

@@ -120,9 +120,18 @@ const COOKIE_NAME = HEADER_NAME;
  */
 export const WILDCARD_LABEL = '*.';
 
-/** A name a route host answers to, for an address to print: a wildcard's with `any` as its first label. */
-export function exampleHost(host: string): string {
-  return host.startsWith(WILDCARD_LABEL) ? `any${host.slice(1)}` : host;
+/**
+ * A name a route host answers to, for an address to print: a wildcard's with `any` as its first
+ * label, or `any-2`, `any-3`, … where another route takes that name exactly (an exact host wins
+ * over a wildcard, so the printed address would reach the other service). `exact`: the exact
+ * hosts of every route.
+ */
+export function exampleHost(host: string, exact: ReadonlySet<string> = new Set()): string {
+  if (!host.startsWith(WILDCARD_LABEL)) return host;
+  const suffix = host.slice(1);
+  let name = `any${suffix}`;
+  for (let n = 2; exact.has(name); n++) name = `any-${n}${suffix}`;
+  return name;
 }
 
 function isRouteHost(text: string): boolean {
