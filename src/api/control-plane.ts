@@ -61,10 +61,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const routes = new RouteTableFeed(store, fleet, (error) => log.warn({ err: error }, 'route table: rebuild failed; retrying')).start();
   const autoscaler = new AutoscaleLoop({ ...options.autoscale, store, observed: fleet, loads: new LoadReports(store.driver), log });
   const stopLoops = new AbortController();
+  // the loops lead only once the API listens: a server started on a busy port never acts
+  let startLoops: () => void = () => undefined;
+  const listening = new Promise<void>((resolve) => (startLoops = resolve));
   const loops =
     options.controlLoops === false
       ? undefined
-      : startControlLoops({ actor: 'reconciler', log, ...options.controlLoops, alongside: [autoscaler], store, observed: fleet, signal: stopLoops.signal });
+      : startControlLoops({ actor: 'reconciler', log, ...options.controlLoops, alongside: [autoscaler], store, observed: fleet, signal: stopLoops.signal, startAfter: listening });
   const stopBackground = async (): Promise<void> => {
     stopLoops.abort();
     await loops?.stopped;
@@ -74,9 +77,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   };
   const app = createApi({ store, tokens, fleet, feed, artifacts, vault, routes, ...(loops ? { loops } : {}), autoscale: autoscaler, log, now: () => new Date() });
   const served = await serveApi(app, options.listen).catch(async (error: unknown) => {
+    stopLoops.abort();
+    startLoops();
     await stopBackground();
     throw error;
   });
+  startLoops();
   // Client commands on this machine find the API here, next to the admin token (issue 6 item 7).
   await writeFile(join(dataDir, 'api-url'), `${served.url}\n`, { mode: 0o644 });
   log.info({ url: served.url, adminToken: admin.path }, 'control plane listening');

@@ -18,11 +18,14 @@ describe('berth server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('names --listen when its port is in use: one line, exit 1, the database closed again', async () => {
+  it('names --listen when its port is in use: one line, exit 1, the database closed again, and the control loops never led', async () => {
     const data = join(dir, 'data');
     const held = await holdPort();
     try {
-      expectCleanFailure(await runBerth('server', '--data', data, '--listen', `127.0.0.1:${held.port}`), `--listen 127.0.0.1:${held.port}: the port is in use; stop what holds it or pick another port`);
+      const run = await runBerth('server', '--data', data, '--listen', `127.0.0.1:${held.port}`);
+      expectCleanFailure(run, `--listen 127.0.0.1:${held.port}: the port is in use; stop what holds it or pick another port`);
+      // nothing logged: no "control loops: leading" before the error
+      expect(run.stdout).toBe('');
     } finally {
       await held.close();
     }

@@ -35,6 +35,8 @@ export interface ControlLoopsOptions {
   readonly fleet?: FleetOptions;
   /** The actor the loops' events name, e.g. `reconciler@<hostname>`; default `reconciler`. */
   readonly actor?: string;
+  /** Leadership is not asked for before this settles (the API listening: a server that cannot serve never leads). */
+  readonly startAfter?: Promise<unknown>;
   /** Runs while this control plane leads, beside the reconcilers: the loops of other concerns (the autoscaler). */
   readonly alongside?: readonly { run(leaderSignal: AbortSignal): Promise<void> }[];
   readonly log?: Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -189,6 +191,7 @@ export function startControlLoops(options: ControlLoopsOptions): ControlLoops {
   }
 
   const stopped = (async () => {
+    await options.startAfter?.catch(() => undefined);
     while (!signal.aborted) {
       let lease;
       try {
