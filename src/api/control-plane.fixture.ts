@@ -16,6 +16,7 @@ import { EventStore } from '../store/event-store.js';
 import { openPgliteDriver } from '../store/pglite-driver.js';
 import { openPostgresDriver } from '../store/postgres-driver.js';
 import type { SqlDriver } from '../store/sql-driver.js';
+import { testDatabaseUrl, testServerUrl } from '../store/test-database.fixture.js';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
 import { parseListenAddress } from './listen-address.js';
 
@@ -28,20 +29,21 @@ export interface TestControlPlane extends ControlPlane {
   requestStop(service: string, instance: string, reason?: string): Promise<void>;
 }
 
-const postgresUrl = process.env.BERTH_TEST_DATABASE_URL;
-
-/** Each data directory gets its own schema on Postgres, so test files running at once do not meet. */
+/**
+ * On Postgres, each test file has a database of its own (test-database.fixture.ts) and each data
+ * directory a schema in it, so control planes of one file meet only when they share a directory.
+ */
 const schemaOf = (dataDir: string): string => `berth_test_${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`;
 
-function openDatabase(dataDir: string, persistent: boolean): Promise<SqlDriver> {
-  if (postgresUrl) return openPostgresDriver(postgresUrl, { schema: schemaOf(dataDir) });
+async function openDatabase(dataDir: string, persistent: boolean): Promise<SqlDriver> {
+  if (testServerUrl !== undefined) return openPostgresDriver(await testDatabaseUrl(), { schema: schemaOf(dataDir) });
   return openPgliteDriver(persistent ? join(dataDir, 'db') : undefined);
 }
 
 /** Removes what the tests of `dataDir` left on Postgres; nothing to do on PGlite. */
 export async function dropTestDatabase(dataDir: string): Promise<void> {
-  if (!postgresUrl) return;
-  const driver = await openPostgresDriver(postgresUrl);
+  if (testServerUrl === undefined) return;
+  const driver = await openPostgresDriver(await testDatabaseUrl());
   await driver.query(`DROP SCHEMA IF EXISTS ${schemaOf(dataDir)} CASCADE`);
   await driver.close();
 }

@@ -8,8 +8,8 @@ import { EDGE_REPORT_TTL_MS } from '../reconcile/load-reports.js';
 import { startTestReplicas, until, type TestControlPlane, type TestReplicas } from './control-plane.fixture.js';
 import { startFakeAgent, type FakeAgent } from './fake-agent.fixture.js';
 import type { EdgeMetrics } from './protocol/load-protocol.js';
+import { testServerUrl } from '../store/test-database.fixture.js';
 
-const url = process.env.BERTH_TEST_DATABASE_URL;
 
 type Line = EdgeMetrics['services'][number];
 const line = (service: string, concurrency: number, instances: { id: string; leaving: boolean; drained: boolean }[] = []): Line => ({
@@ -24,7 +24,7 @@ const line = (service: string, concurrency: number, instances: { id: string; lea
 });
 const report = (edge: string, services: Line[]) => ({ edge, at: new Date().toISOString(), intervalMs: 1_000, routeTableVersion: 1, services });
 
-if (url) {
+if (testServerUrl) {
   describe('edge reports, metrics and activations across two replicas', () => {
     let replicas: TestReplicas;
     let a: TestControlPlane;

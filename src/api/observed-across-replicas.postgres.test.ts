@@ -7,8 +7,8 @@ import { describe, expect, test } from 'vitest';
 import type { RouteTableDocument } from '../edge/route-table.js';
 import { startTestReplicas, until, type TestControlPlane } from './control-plane.fixture.js';
 import { startFakeAgent } from './fake-agent.fixture.js';
+import { testServerUrl } from '../store/test-database.fixture.js';
 
-const url = process.env.BERTH_TEST_DATABASE_URL;
 
 /** `GET /v1/edge/routes` as an edge asks it; undefined on 204 (nothing changed within `wait`). */
 async function routeTable(cp: TestControlPlane, token: string, after?: number, wait = 10_000): Promise<RouteTableDocument | undefined> {
@@ -21,7 +21,7 @@ async function routeTable(cp: TestControlPlane, token: string, after?: number, w
 
 const instancesOf = (table: RouteTableDocument | undefined, service: string) => table?.routes?.find((r) => r.service === service)?.instances;
 
-if (url) {
+if (testServerUrl) {
   describe('observed state across two replicas', () => {
     test("an agent's heartbeats to A are B's route table, status and host view; a long-poll on B wakes", async () => {
       const { a, b, close } = await startTestReplicas();

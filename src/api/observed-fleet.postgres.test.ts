@@ -11,8 +11,8 @@ import { openPostgresDriver } from '../store/postgres-driver.js';
 import type { Row, SqlDriver, SqlExecutor } from '../store/sql-driver.js';
 import { until } from './control-plane.fixture.js';
 import { ObservedFleet, type Heartbeat, type ObservedReport } from './observed-fleet.js';
+import { testDatabaseUrl, testServerUrl } from '../store/test-database.fixture.js';
 
-const url = process.env.BERTH_TEST_DATABASE_URL;
 
 /** How far back the reads before migration 6 looked again: a transaction open longer was missed. */
 const OLD_OVERLAP_MS = 2_000;
@@ -47,17 +47,17 @@ const heartbeat: Heartbeat = {
   agent: { version: 'test', memoryEnforcement: 'none' },
 };
 
-if (url) {
+if (testServerUrl) {
   describe('observed hosts read by transaction, on Postgres', () => {
     test('a heartbeat whose transaction stays open past the old 2 s overlap is read once it commits', async () => {
       const schema = `berth_test_observed_${randomBytes(6).toString('hex')}`;
-      const writer = await openPostgresDriver(url, { schema });
+      const writer = await openPostgresDriver(await testDatabaseUrl(), { schema });
       const held = holdingCommits(writer);
       let reader: SqlDriver | undefined;
       try {
         await migrate(writer);
         // after the writer: both create the schema if missing, which two at once can collide on
-        reader = await openPostgresDriver(url, { schema });
+        reader = await openPostgresDriver(await testDatabaseUrl(), { schema });
         // two replicas on the database's clock, each with its own connections
         const [a, b] = [new ObservedFleet(held.driver), new ObservedFleet(reader)];
         const heard: ObservedReport[] = [];

@@ -3,7 +3,7 @@
 // takes over. Skipped without the variable, as the store's Postgres suite is.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { hostDecider } from '../domain/host.js';
 import { serviceDecider } from '../domain/service.js';
 import { hostStream, serviceStream } from '../domain/streams.js';
@@ -14,8 +14,8 @@ import { openPostgresDriver } from '../store/postgres-driver.js';
 import { advisoryLockLeadership } from './advisory-lock-leadership.js';
 import { startControlLoops, type ControlLoops } from './control-loops.js';
 import { FakeObservedState } from './test-platform.fixture.js';
+import { testDatabaseUrl, testServerUrl } from '../store/test-database.fixture.js';
 
-const url = process.env.BERTH_TEST_DATABASE_URL;
 const schema = `berth_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 
 async function until(what: string, ok: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
@@ -26,17 +26,11 @@ async function until(what: string, ok: () => Promise<boolean> | boolean, timeout
   }
 }
 
-if (url) {
-  afterAll(async () => {
-    const driver = await openPostgresDriver(url);
-    await driver.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await driver.close();
-  });
-
+if (testServerUrl) {
   describe('leader election over an advisory lock', () => {
     test('one lease at a time; released, it passes to the next', async () => {
-      const a = await openPostgresDriver(url, { schema });
-      const b = await openPostgresDriver(url, { schema });
+      const a = await openPostgresDriver(await testDatabaseUrl(), { schema });
+      const b = await openPostgresDriver(await testDatabaseUrl(), { schema });
       try {
         const first = await advisoryLockLeadership(a, { name: 'lease-test' }).acquire();
         expect(first).toBeDefined();
@@ -57,8 +51,8 @@ if (url) {
     });
 
     test('a lease whose connection dies is lost', async () => {
-      const a = await openPostgresDriver(url, { schema });
-      const admin = await openPostgresDriver(url);
+      const a = await openPostgresDriver(await testDatabaseUrl(), { schema });
+      const admin = await openPostgresDriver(await testDatabaseUrl());
       try {
         const lease = await advisoryLockLeadership(a, { name: 'dying', checkIntervalMs: 50 }).acquire();
         expect(lease).toBeDefined();
@@ -79,7 +73,7 @@ if (url) {
     });
 
     test('two control planes on one database: only the leader acts, and the other takes over', async () => {
-      const stores = [await EventStore.open(await openPostgresDriver(url, { schema })), await EventStore.open(await openPostgresDriver(url, { schema }))] as const;
+      const stores = [await EventStore.open(await openPostgresDriver(await testDatabaseUrl(), { schema })), await EventStore.open(await openPostgresDriver(await testDatabaseUrl(), { schema }))] as const;
       const [storeA, storeB] = stores;
       const observed = new FakeObservedState();
       const stopA = new AbortController();

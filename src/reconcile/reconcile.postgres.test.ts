@@ -1,22 +1,16 @@
 // The reconcilers on a real Postgres (BERTH_TEST_DATABASE_URL), where the SQL they read with
 // could differ from PGlite's: scale, lose a host, roll out, and settle to no appends.
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { openPostgresDriver } from '../store/postgres-driver.js';
 import { openTestPlatform } from './test-platform.fixture.js';
+import { testDatabaseUrl, testServerUrl } from '../store/test-database.fixture.js';
 
-const url = process.env.BERTH_TEST_DATABASE_URL;
 const schema = `berth_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 
-if (url) {
-  afterAll(async () => {
-    const driver = await openPostgresDriver(url);
-    await driver.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await driver.close();
-  });
-
+if (testServerUrl) {
   test('scales, replaces a lost host, rolls out and settles on Postgres', async () => {
-    const p = await openTestPlatform({ driver: await openPostgresDriver(url, { schema }) });
+    const p = await openTestPlatform({ driver: await openPostgresDriver(await testDatabaseUrl(), { schema }) });
     try {
       for (const h of ['h1', 'h2', 'h3']) await p.enroll(h);
       await p.createService('web', { run: 'node server.js', replicas: 2, ports: [] });

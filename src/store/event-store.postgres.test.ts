@@ -1,39 +1,17 @@
 // Runs the contract on a real server when BERTH_TEST_DATABASE_URL is set (CI sets it), in a
-// database of its own, made for this run and dropped after it. A schema would keep the tables
-// apart, but not the log's readers: they wait for write transactions still open anywhere in their
-// database (settled-horizon.ts), and other test files running at once hold some for seconds on
-// purpose, which the contract's timing (a subscriber woken only by NOTIFY) does not allow for.
+// database of its own (test-database.fixture.ts): the contract's timing (a subscriber woken only
+// by NOTIFY) does not allow for other files' write transactions in a shared one.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { serviceStream } from '../domain/streams.js';
 import { eventStoreContract } from './event-store.case.js';
 import { EventStore } from './event-store.js';
 import { openPostgresDriver } from './postgres-driver.js';
+import { testDatabaseUrl, testServerUrl } from './test-database.fixture.js';
 
-const serverUrl = process.env.BERTH_TEST_DATABASE_URL;
-const database = `berth_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-
-/** Runs `sql` on the server's database named in BERTH_TEST_DATABASE_URL. */
-async function onServer(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-if (serverUrl) {
-  const own = new URL(serverUrl);
-  own.pathname = `/${database}`;
-  const url = own.href;
-  let created: Promise<void> | undefined;
-  const open = async () => {
-    await (created ??= onServer(`CREATE DATABASE ${database}`));
-    return openPostgresDriver(url);
-  };
+if (testServerUrl) {
+  const open = async () => openPostgresDriver(await testDatabaseUrl());
   eventStoreContract('Postgres', { open, concurrentTransactions: true });
 
   // A shared server: a write transaction that runs for minutes in another database (a batch job,
@@ -70,13 +48,13 @@ if (serverUrl) {
       const store = await EventStore.open(await open());
       try {
         // the database BERTH_TEST_DATABASE_URL names is another one on the same server
-        const elsewhere = await openTransaction(serverUrl);
+        const elsewhere = await openTransaction(testServerUrl!);
         try {
           expect(await appended(store)).toBe(true);
         } finally {
           await elsewhere.end();
         }
-        const here = await openTransaction(url);
+        const here = await openTransaction(await testDatabaseUrl());
         try {
           expect(await appended(store)).toBe(false);
         } finally {
@@ -88,10 +66,6 @@ if (serverUrl) {
     });
   });
 
-  afterAll(async () => {
-    // WITH (FORCE): a pooled connection of a store closed a moment ago may not have ended yet
-    if (created !== undefined) await onServer(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  });
 } else {
   describe('event store on Postgres', () => {
     test.skip('needs BERTH_TEST_DATABASE_URL=postgres://…', () => {});
