@@ -215,6 +215,20 @@ export const migrations: readonly Migration[] = [
       `CREATE TRIGGER observed_hosts_tx BEFORE INSERT OR UPDATE ON observed_hosts FOR EACH ROW EXECUTE FUNCTION observed_hosts_stamp_tx()`,
     ],
   },
+  {
+    version: 7,
+    name: 'log pollers',
+    // Which replica each host's agent long-polls for log requests, so a `berth logs` reader on
+    // another replica is forwarded there (src/api/log-forwarding.ts). polled_at is the database's
+    // now(), so replicas whose clocks differ agree on what is fresh.
+    statements: [
+      `CREATE TABLE log_pollers (
+        host_id text PRIMARY KEY,
+        replica_url text NOT NULL,
+        polled_at timestamptz NOT NULL
+      )`,
+    ],
+  },
 ];
 
 // Any constant works as long as every berth process uses the same one.
