@@ -26,6 +26,11 @@ export interface ApiDeps {
   readonly autoscale: AutoscaleAccess;
   /** log requests between readers and agents; createApi makes one when absent */
   readonly logRelay?: LogRelay;
+  /**
+   * The URL other replicas reach this one at (`berth server --advertise`), for log reads they
+   * forward here; undefined until the API listens, and in tests of the API alone.
+   */
+  readonly replicaUrl?: () => string | undefined;
   readonly log: Logger;
   readonly now: () => Date;
 }

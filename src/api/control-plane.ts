@@ -2,6 +2,7 @@
 // scheduler, on the leader), the API and what backs it, started in order and stopped in reverse.
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { AutoscaleLoop, type AutoscaleLoopOptions } from '../reconcile/autoscale-loop.js';
 import { startControlLoops, type ControlLoops, type ControlLoopsOptions } from '../reconcile/control-loops.js';
@@ -24,6 +25,8 @@ export interface ControlPlaneOptions {
   /** admin-token, secret-key, artifacts/ and api-url live here */
   readonly dataDir: string;
   readonly listen: ListenAddress;
+  /** the URL other replicas reach this one at (`--advertise`); default: advertisedUrl of where it listens */
+  readonly advertiseUrl?: string;
   readonly log?: Logger;
   /** false: no control loops (tests that write placements themselves); an object tunes them */
   readonly controlLoops?: false | Partial<Omit<ControlLoopsOptions, 'store' | 'observed' | 'signal'>>;
@@ -33,6 +36,8 @@ export interface ControlPlaneOptions {
 
 export interface ControlPlane {
   readonly url: string;
+  /** the URL other replicas reach this one at */
+  readonly advertiseUrl: string;
   readonly adminTokenPath: string;
   /** true when this start created the admin token (first start of the data directory) */
   readonly adminTokenCreated: boolean;
@@ -46,6 +51,17 @@ export interface ControlPlane {
   readonly loops: ControlLoops | undefined;
   readonly autoscaler: AutoscaleLoop;
   close(): Promise<void>;
+}
+
+/**
+ * Where other replicas reach a control plane listening at `listeningUrl` (http://host:port, as
+ * serveApi gives it): that URL, or, listening on every address (0.0.0.0, ::), this machine's name
+ * with the port, since no other machine reaches 0.0.0.0.
+ */
+export function advertisedUrl(listeningUrl: string, machine = hostname()): string {
+  const url = new URL(listeningUrl);
+  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = machine;
+  return url.origin;
 }
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
@@ -75,20 +91,25 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await feed.close();
     await fleet.close();
   };
-  const app = createApi({ store, tokens, fleet, feed, artifacts, vault, routes, ...(loops ? { loops } : {}), autoscale: autoscaler, log, now: () => new Date() });
+  // known once the API listens (the port may be 0 until then); log reads forwarded here need it
+  let advertiseUrl: string | undefined;
+  const replicaUrl = (): string | undefined => advertiseUrl;
+  const app = createApi({ store, tokens, fleet, feed, artifacts, vault, routes, ...(loops ? { loops } : {}), autoscale: autoscaler, replicaUrl, log, now: () => new Date() });
   const served = await serveApi(app, options.listen).catch(async (error: unknown) => {
     stopLoops.abort();
     startLoops();
     await stopBackground();
     throw error;
   });
+  advertiseUrl = options.advertiseUrl ?? advertisedUrl(served.url);
   startLoops();
   // Client commands on this machine find the API here, next to the admin token (issue 6 item 7).
   await writeFile(join(dataDir, 'api-url'), `${served.url}\n`, { mode: 0o644 });
-  log.info({ url: served.url, adminToken: admin.path }, 'control plane listening');
+  log.info({ url: served.url, advertiseUrl, adminToken: admin.path }, 'control plane listening');
   let closing: Promise<void> | undefined;
   return {
     url: served.url,
+    advertiseUrl,
     adminTokenPath: admin.path,
     adminTokenCreated: admin.created,
     store,

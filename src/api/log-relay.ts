@@ -4,8 +4,8 @@
 // each delivery held while the reader is behind (backpressure reaches the agent's POST). A reader
 // that leaves cancels: the next delivery hears `more: false` and the agent's poll wakes to say so.
 //
-// An agent reports to one control plane at a time; with several replicas, a request made on
-// another one finds no poll here and ends with an error line naming the host.
+// An agent polls one control plane at a time; with several replicas, a reader on another one is
+// forwarded to this one (log-forwarding.ts), which `polled` tells apart.
 import { randomBytes } from 'node:crypto';
 import { UnavailableError } from '../core/errors.js';
 import { waitForNews } from './long-poll.js';
@@ -20,6 +20,8 @@ interface HostQueue {
   requests: LogRequest[];
   cancelled: string[];
   wake: Set<() => void>;
+  /** Date.now() when a take last returned; 0 before the first */
+  polledAt: number;
 }
 
 interface OpenRequest {
@@ -44,7 +46,7 @@ export class LogRelay {
   #host(hostId: string): HostQueue {
     let queue = this.#hosts.get(hostId);
     if (!queue) {
-      queue = { requests: [], cancelled: [], wake: new Set() };
+      queue = { requests: [], cancelled: [], wake: new Set(), polledAt: 0 };
       this.#hosts.set(hostId, queue);
     }
     return queue;
@@ -62,7 +64,15 @@ export class LogRelay {
       const open = this.#open.get(r.id);
       if (open) open.picked = true;
     }
+    queue.polledAt = Date.now();
     return { requests, cancelled: queue.cancelled.splice(0) };
+  }
+
+  /** Whether the host's agent polls this relay: a take waiting now, or one returned within `withinMs`. */
+  polled(hostId: string, withinMs: number): boolean {
+    const queue = this.#hosts.get(hostId);
+    // only takes wait on `wake`; a reader waits on its own request
+    return queue !== undefined && (queue.wake.size > 0 || Date.now() - queue.polledAt <= withinMs);
   }
 
   /** A batch from the agent; resolves once the reader has room, to whether it wants more. */

@@ -2,7 +2,8 @@
 // tagged with its instance, as NDJSON; with follow=true the response stays open and streams new
 // lines, from instances that start meanwhile too, until the client goes. The lines come from the
 // agents through the LogRelay: agents take requests on `GET /v1/agent/log-requests` and answer
-// with `POST /v1/agent/log-requests/{id}`.
+// with `POST /v1/agent/log-requests/{id}`. An instance whose agent polls another replica is read
+// through that replica (log-forwarding.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono, type Context } from 'hono';
 import { ForbiddenError, NotFoundError } from '../../core/errors.js';
@@ -11,6 +12,7 @@ import type { ApiEnv } from '../api-env.js';
 import { authenticate } from '../authenticate.js';
 import { occupiesHost } from '../../reconcile/observed-state.js';
 import { findService } from '../find-target.js';
+import { FORWARDED_HEADER, forwardRead, LogPollers } from '../log-forwarding.js';
 import type { LogRelay } from '../log-relay.js';
 import { parseBody, parseQuery } from '../parse-input.js';
 import {
@@ -31,6 +33,11 @@ export const NDJSON = 'application/x-ndjson';
 
 /** ms between a follow's looks for instances of its service that appeared since it began */
 const RESCAN_MS = 1_000;
+/**
+ * ms since a host's agent last took its log requests here within which it still counts as polling
+ * here: it polls again as soon as a poll returns (25 s wait), so only an agent gone is this late.
+ */
+const LIVE_POLL_MS = 10_000;
 
 export const logDocs: RouteDoc[] = [
   { method: 'get', path: '/v1/services/{service}/logs', summary: "Lines of the service's instances as NDJSON {instance, line} (or {instance, error}); follow=true streams until the client leaves, taking up instances that start meanwhile", scopes: ['admin'], query: serviceLogsQuerySchema, rawResponse: NDJSON },
@@ -57,6 +64,7 @@ const SERVICE_STATUS = 'SELECT status FROM services WHERE id = $1';
 
 export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono<ApiEnv> {
   const { store, tokens, fleet, logRelay, now, log } = deps;
+  const pollers = new LogPollers(store.driver, deps.replicaUrl ?? (() => undefined));
   const app = new Hono<ApiEnv>();
   app.use('/services/:service/logs', authenticate(tokens, 'admin'));
   app.use('/agent/log-requests', authenticate(tokens, 'agent'));
@@ -70,7 +78,10 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
 
   app.get('/agent/log-requests', async (c) => {
     const { wait } = parseQuery(c, logRequestsQuerySchema);
-    return c.json((await logRelay.take(hostOf(c), wait, c.req.raw.signal)) satisfies LogRequests);
+    const hostId = hostOf(c);
+    // Readers on other replicas find this one through the note; the logs still flow without it.
+    await pollers.polledHere(hostId).catch((error: unknown) => log.warn({ host: hostId, err: (error as Error).message }, 'log requests: noting that this host polls here failed; readers on other replicas may not reach it'));
+    return c.json((await logRelay.take(hostId, wait, c.req.raw.signal)) satisfies LogRequests);
   });
 
   app.post('/agent/log-requests/:id', async (c) => {
@@ -102,6 +113,19 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
     const readsDone = new AbortController();
     const readSignal = AbortSignal.any([signal, readsDone.signal]);
     const encoder = new TextEncoder();
+    // A read forwarded here from another replica is read here, whatever the notes say: no loops.
+    const forwarded = c.req.header(FORWARDED_HEADER) !== undefined;
+    const authorization = c.req.header('authorization');
+    /** the lines of `t`: from this replica's relay, or from the replica its agent polls */
+    const source = async (t: Target, from: Reading): Promise<AsyncIterable<string[]>> => {
+      const reading = { instance: t.id, ...from };
+      const replica = forwarded || logRelay.polled(t.host_id, LIVE_POLL_MS) ? undefined : await pollers.elsewhere(t.host_id);
+      if (replica === undefined) return logRelay.read(t.host_id, reading, readSignal);
+      const { since, ...rest } = reading;
+      // the other replica applies `since` to its own clock: send the duration asked for
+      const request = since === undefined ? rest : { ...rest, since: startedAt - since };
+      return forwardRead({ replica, service: service.name, hostId: t.host_id, authorization, request }, readSignal);
+    };
 
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
@@ -111,7 +135,7 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
         };
         const readOne = async (t: Target, emit: (entries: LogEntry[]) => void, from = request): Promise<void> => {
           try {
-            for await (const lines of logRelay.read(t.host_id, { instance: t.id, ...from }, readSignal)) emit(lines.map((line) => ({ instance: t.id, line })));
+            for await (const lines of await source(t, from)) emit(lines.map((line) => ({ instance: t.id, line })));
           } catch (error) {
             // a follow that ended itself stops its reads: that is no error of the instance's
             if (readsDone.signal.aborted) return;

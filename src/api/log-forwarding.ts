@@ -1,0 +1,139 @@
+// Log reads across control-plane replicas. An agent long-polls one replica for log requests, so a
+// reader on another replica is forwarded there: each replica notes in log_pollers which hosts poll
+// it, and a reader's replica whose relay has no poll from a host asks the one that noted it.
+import { UnavailableError } from '../core/errors.js';
+// The client's node:http transport and error reading: a replica asks another as a client would.
+import { errorFromResponse } from '../client/api-error.js';
+import { nodeHttpTransport, type TransportResponse } from '../client/transport.js';
+import type { SqlDriver } from '../store/sql-driver.js';
+import type { LogEntry, LogRequest } from './protocol/log-protocol.js';
+
+/** Marks a forwarded read: the replica that takes it reads from its own relay, never forwards again. */
+export const FORWARDED_HEADER = 'x-berth-forwarded';
+
+/** ms between a replica's notes that a host polls it: a busy poll loop writes no more often */
+const NOTE_EVERY_MS = 5_000;
+/**
+ * A note older than this is no one's: the agent polls again within its wait (25 s) of its last
+ * poll, which a replica notes at least every NOTE_EVERY_MS.
+ */
+const FRESH_S = 60;
+/** ms the replica that holds the poll has to start its answer (the head, before any line) */
+const ANSWER_MS = 10_000;
+
+const NOTE = `INSERT INTO log_pollers (host_id, replica_url, polled_at) VALUES ($1, $2, now())
+  ON CONFLICT (host_id) DO UPDATE SET replica_url = EXCLUDED.replica_url, polled_at = EXCLUDED.polled_at`;
+const POLLER = `SELECT replica_url FROM log_pollers WHERE host_id = $1 AND polled_at > now() - interval '${FRESH_S} seconds'`;
+
+/**
+ * Which replica each host's agent polls for log requests, as the replicas note it in log_pollers.
+ * On PGlite no other replica shares the database: nothing is noted or looked up.
+ */
+export class LogPollers {
+  /** Date.now() of this replica's last note per host */
+  readonly #noted = new Map<string, number>();
+
+  /** `self`: the URL other replicas reach this one at; undefined while it does not listen yet */
+  constructor(
+    private readonly db: SqlDriver,
+    private readonly self: () => string | undefined,
+  ) {}
+
+  /** Notes that `hostId` polls this replica, unless this replica noted it within NOTE_EVERY_MS. */
+  async polledHere(hostId: string): Promise<void> {
+    const url = this.self();
+    const now = Date.now();
+    if (this.db.kind === 'pglite' || url === undefined || now - (this.#noted.get(hostId) ?? 0) < NOTE_EVERY_MS) return;
+    await this.db.query(NOTE, [hostId, url]);
+    this.#noted.set(hostId, now);
+  }
+
+  /** The URL of the other replica `hostId` polled lately; undefined when none did (or this one did). */
+  async elsewhere(hostId: string): Promise<string | undefined> {
+    if (this.db.kind === 'pglite') return undefined;
+    const [row] = await this.db.query<{ replica_url: string }>(POLLER, [hostId]);
+    return row === undefined || row.replica_url === this.self() ? undefined : row.replica_url;
+  }
+}
+
+export interface ForwardedRead {
+  /** the replica whose relay the host's agent polls */
+  readonly replica: string;
+  readonly service: string;
+  readonly hostId: string;
+  /** the reader's own Authorization header: tokens live in the shared database */
+  readonly authorization: string | undefined;
+  /** as for LogRelay.read, except `since` here is a duration (ms), which the other replica applies itself */
+  readonly request: Omit<LogRequest, 'id' | 'since'> & { readonly since?: number };
+}
+
+/**
+ * The instance's lines from the replica its host's agent polls, batch by batch, as LogRelay.read
+ * gives them; ends when that replica's answer ends or `signal` aborts. Throws UnavailableError with
+ * the instance's error (the other replica's, or that it cannot be reached).
+ */
+export async function* forwardRead(read: ForwardedRead, signal: AbortSignal): AsyncGenerator<string[], void, undefined> {
+  const { replica, hostId, request } = read;
+  const url = new URL(`${replica}/v1/services/${encodeURIComponent(read.service)}/logs`);
+  url.searchParams.set('instance', request.instance);
+  url.searchParams.set('tail', String(request.tail));
+  url.searchParams.set('follow', String(request.follow));
+  if (request.since !== undefined) url.searchParams.set('since', `${request.since}ms`);
+  const headers: Record<string, string> = { accept: 'application/x-ndjson', [FORWARDED_HEADER]: '1' };
+  if (read.authorization !== undefined) headers.authorization = read.authorization;
+  const details = { host: hostId, instance: request.instance, replica };
+  const unreachable = (cause: string): UnavailableError =>
+    new UnavailableError(
+      `the agent of host ${hostId} polls the control plane at ${replica}, which cannot be reached for logs (${cause}); check that it runs and that its --advertise URL reaches it from here`,
+      details,
+    );
+
+  // The head comes within ANSWER_MS or not at all; the lines of a follow may take any time after it.
+  const head = new AbortController();
+  const headTimer = setTimeout(() => head.abort(), ANSWER_MS);
+  let response: TransportResponse;
+  try {
+    response = await nodeHttpTransport({ method: 'GET', url, headers, signal: AbortSignal.any([signal, head.signal]) });
+  } catch (error) {
+    if (signal.aborted) return;
+    const failure = error as { code?: string };
+    throw unreachable(head.signal.aborted ? `no answer within ${ANSWER_MS / 1000} s` : (failure.code ?? (error as Error).message));
+  } finally {
+    clearTimeout(headTimer);
+  }
+  if (response.status !== 200) {
+    const text = await response.text().catch(() => '');
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: errorFromResponse says so
+    }
+    const refused = errorFromResponse(response.status, body, `GET ${url.pathname}`);
+    throw new UnavailableError(`the control plane at ${replica}, which the agent of host ${hostId} polls, refused the logs: ${refused.message}`, details);
+  }
+
+  const decoder = new TextDecoder();
+  let partial = '';
+  try {
+    for await (const chunk of response.chunks()) {
+      const entries = (partial + decoder.decode(chunk, { stream: true })).split('\n');
+      partial = entries.pop() ?? '';
+      const lines: string[] = [];
+      for (const text of entries) {
+        if (text.trim() === '') continue;
+        const entry = JSON.parse(text) as LogEntry;
+        if ('error' in entry) {
+          if (lines.length > 0) yield lines;
+          throw new UnavailableError(entry.error, { host: hostId, instance: request.instance });
+        }
+        lines.push(entry.line);
+      }
+      if (lines.length > 0) yield lines;
+    }
+  } catch (error) {
+    if (signal.aborted) return;
+    if (error instanceof UnavailableError) throw error;
+    throw unreachable(`the answer broke off: ${(error as Error).message}`);
+  }
+}
