@@ -7,6 +7,7 @@ import pino from 'pino';
 import { startControlPlane } from '../api/control-plane.js';
 import { parseListenAddress } from '../api/listen-address.js';
 import { ApiListenError } from '../api/serve-api.js';
+import { ValidationError } from '../core/errors.js';
 import { openEventStore } from '../store/open-store.js';
 import { BERTH_SERVER, listenFailure } from './listen-failure.js';
 import type { CommandModule } from './main.js';
@@ -16,21 +17,47 @@ interface ServerOptions {
   database?: string;
   data: string;
   listen: string;
+  advertise?: string;
   logLevel: string;
+}
+
+/**
+ * `--advertise http://10.0.0.5:7070`: the URL other replicas reach this one at, checked before
+ * anything starts. Its origin only: other replicas add the API's paths (/v1/…) to it.
+ */
+export function parseAdvertiseUrl(text: string): string {
+  const fix = 'write the http:// or https:// URL other replicas reach this one at, e.g. http://10.0.0.5:7070';
+  const value = JSON.stringify(text);
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new ValidationError(`--advertise: ${value} is not a URL; ${fix}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ValidationError(`--advertise: ${value} is not an http:// or https:// URL; ${fix}`);
+  // A password would show wherever the URL does (logs, errors): not echoed, refused.
+  if (url.username !== '' || url.password !== '') throw new ValidationError(`--advertise: the URL carries a user or password; leave them out (each forwarded read carries its reader's token); ${fix}`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    throw new ValidationError(`--advertise: ${value} has a path, query or fragment; write scheme, host and port only, e.g. ${url.origin}`);
+  }
+  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') throw new ValidationError(`--advertise: ${value}: no other machine reaches ${url.hostname}; ${fix}`);
+  return url.origin;
 }
 
 async function server(options: ServerOptions): Promise<void> {
   const listen = parseListenAddress(options.listen);
+  const advertiseUrl = options.advertise === undefined ? undefined : parseAdvertiseUrl(options.advertise);
   const log = pino({ name: 'berth-server', level: options.logLevel });
   // The database, the admin token and the secret key live here: only this user may read it.
   await mkdir(options.data, { recursive: true, mode: 0o700 });
   const store = await openEventStore(options.database === undefined ? { data: join(options.data, 'db') } : { database: options.database });
-  const cp = await startControlPlane({ store, dataDir: options.data, listen, log }).catch(async (error: unknown) => {
+  const cp = await startControlPlane({ store, dataDir: options.data, listen, ...(advertiseUrl === undefined ? {} : { advertiseUrl }), log }).catch(async (error: unknown) => {
     await store.close();
     // a port in use and the like: one line naming the flag, not a stack trace
     throw error instanceof ApiListenError ? listenFailure('--listen', options.listen, error, BERTH_SERVER) : error;
   });
-  process.stderr.write(`berth server: API ${cp.url}\nadmin token: ${cp.adminTokenPath}${cp.adminTokenCreated ? ' (created)' : ''}\n`);
+  const advertised = cp.advertiseUrl === cp.url ? '' : ` (other replicas reach it at ${cp.advertiseUrl})`;
+  process.stderr.write(`berth server: API ${cp.url}${advertised}\nadmin token: ${cp.adminTokenPath}${cp.adminTokenCreated ? ' (created)' : ''}\n`);
   await untilSignal();
   process.stderr.write('berth server: stopping\n');
   await cp.close();
@@ -43,6 +70,7 @@ export const serverCommand: CommandModule = (program: Command) => {
     .option('--database <url>', 'Postgres server: postgres://user@host:5432/db (default: embedded, in the data directory)')
     .option('--data <dir>', 'data directory: embedded database, admin token, secret key, artifacts', '.berth')
     .option('--listen <address>', 'host:port of the API', '127.0.0.1:7070')
+    .option('--advertise <url>', 'the URL other replicas reach this one at, for `berth logs` across replicas (default: the --listen URL; on 0.0.0.0 or ::, this machine\'s name and the port)')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action((options: ServerOptions) => server(options));
 };
