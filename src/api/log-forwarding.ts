@@ -4,7 +4,7 @@
 import { UnavailableError } from '../core/errors.js';
 // The client's node:http transport and error reading: a replica asks another as a client would.
 import { errorFromResponse } from '../client/api-error.js';
-import { nodeHttpTransport, type TransportResponse } from '../client/transport.js';
+import { ndjsonBatches, nodeHttpTransport, type TransportResponse } from '../client/transport.js';
 import type { SqlDriver } from '../store/sql-driver.js';
 import type { LogEntry, LogRequest } from './protocol/log-protocol.js';
 
@@ -113,16 +113,10 @@ export async function* forwardRead(read: ForwardedRead, signal: AbortSignal): As
     throw new UnavailableError(`the control plane at ${replica}, which the agent of host ${hostId} polls, refused the logs: ${refused.message}`, details);
   }
 
-  const decoder = new TextDecoder();
-  let partial = '';
   try {
-    for await (const chunk of response.chunks()) {
-      const entries = (partial + decoder.decode(chunk, { stream: true })).split('\n');
-      partial = entries.pop() ?? '';
+    for await (const entries of ndjsonBatches<LogEntry>(response.chunks())) {
       const lines: string[] = [];
-      for (const text of entries) {
-        if (text.trim() === '') continue;
-        const entry = JSON.parse(text) as LogEntry;
+      for (const entry of entries) {
         if ('error' in entry) {
           if (lines.length > 0) yield lines;
           throw new UnavailableError(entry.error, { host: hostId, instance: request.instance });

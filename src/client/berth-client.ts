@@ -31,7 +31,7 @@ import type { LogBatch, LogBatchReply, LogEntry, LogRequests } from '../api/prot
 import type { SecretList, SecretsChanged, SetSecrets } from '../api/protocol/secret-protocol.js';
 import type { Explanation, ServiceStatusInfo, StatusInfo } from '../api/protocol/status-protocol.js';
 import { errorFromResponse } from './api-error.js';
-import { nodeHttpTransport, type Transport, type TransportResponse } from './transport.js';
+import { ndjsonBatches, nodeHttpTransport, type Transport, type TransportResponse } from './transport.js';
 
 export interface ClientOptions {
   /** http://127.0.0.1:7070 */
@@ -212,14 +212,8 @@ export class BerthClient {
       // A follow lasts as long as the reader wants: only its signal ends it.
       timeoutMs: options.follow ? 2 ** 31 - 1 : 120_000,
     });
-    const decoder = new TextDecoder();
-    let partial = '';
     try {
-      for await (const chunk of response.chunks()) {
-        const lines = (partial + decoder.decode(chunk, { stream: true })).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as LogEntry;
-      }
+      for await (const entries of ndjsonBatches<LogEntry>(response.chunks())) yield* entries;
     } catch (error) {
       if (options.signal?.aborted) return;
       if ((error as Error).name === 'TimeoutError') throw new UnavailableError(`logs of ${service}: no end of the lines within 120 s; run berth logs again, with a smaller --tail`);

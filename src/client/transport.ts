@@ -60,3 +60,14 @@ async function* chunksOf(res: IncomingMessage, signal: AbortSignal): AsyncIterab
   }
 }
 
+/** The values of an NDJSON body, one per non-empty line, in batches: those each chunk completes. */
+export async function* ndjsonBatches<T>(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<T[], void, undefined> {
+  const decoder = new TextDecoder();
+  let partial = '';
+  for await (const chunk of chunks) {
+    const lines = (partial + decoder.decode(chunk, { stream: true })).split('\n');
+    partial = lines.pop() ?? '';
+    const values = lines.filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as T);
+    if (values.length > 0) yield values;
+  }
+}
