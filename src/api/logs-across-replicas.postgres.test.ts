@@ -9,8 +9,8 @@ import { BerthClient } from '../client/berth-client.js';
 import { startTestReplicas, until, type TestControlPlane, type TestReplicas } from './control-plane.fixture.js';
 import { testMachine } from './fake-agent.fixture.js';
 import type { LogEntry } from './protocol/log-protocol.js';
+import { testServerUrl } from '../store/test-database.fixture.js';
 
-const url = process.env.BERTH_TEST_DATABASE_URL;
 
 /** An agent that answers log requests from lines the test writes, following them as asked, and notes the cancels it hears. */
 interface LogAgent {
@@ -85,7 +85,7 @@ const collect = async (cp: TestControlPlane, options: Parameters<TestControlPlan
   return out;
 };
 
-if (url) {
+if (testServerUrl) {
   describe('logs across two replicas', () => {
     let replicas: TestReplicas;
     let a: TestControlPlane;
