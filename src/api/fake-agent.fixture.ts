@@ -36,7 +36,7 @@ export async function startFakeAgent(cp: TestControlPlane, name: string, extra: 
         const { requests } = await client.logRequests({ wait: 1_000, signal: stop.signal });
         for (const r of requests) {
           const lines = logs.get(r.instance);
-          await client.sendLogBatch(r.id, lines === undefined ? { lines: [], error: `instance ${r.instance} is not on this host` } : { lines: lines.slice(-r.tail), done: !r.follow });
+          await client.sendLogBatch(r.id, lines === undefined ? { lines: [], error: `instance ${r.instance} is not on this host` } : { lines: r.tail === 0 ? [] : lines.slice(-r.tail), done: !r.follow });
         }
       } catch {
         if (stop.signal.aborted) return;
