@@ -5,8 +5,9 @@
 // purpose (observed-fleet.postgres.test.ts), which a test with a deadline cannot allow for.
 //
 // The drop is an afterAll hook registered when this module is loaded, that is while the file's
-// tests are collected: each test file loads its own copy of the module (vitest isolates files),
-// so each drops its own database.
+// tests are collected: each test file loads its own copy of the module (vitest isolates files,
+// the default, which this relies on), so each drops its own database. A run killed midway
+// leaves its databases behind (berth_test_*): drop them by hand.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll } from 'vitest';
@@ -50,8 +51,12 @@ export function testDatabaseUrl(): Promise<string> {
   return (created ??= create());
 }
 
-afterAll(async () => {
-  if (created === undefined || !(await created.then(() => true, () => false))) return;
-  // WITH (FORCE): a pooled connection of a store closed a moment ago may not have ended yet
-  await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-});
+// Outside vitest (the benches use the control-plane fixture) there is no file to drop after, and
+// no suite to hang a hook on.
+if (process.env.VITEST !== undefined) {
+  afterAll(async () => {
+    if (created === undefined || !(await created.then(() => true, () => false))) return;
+    // WITH (FORCE): a pooled connection of a store closed a moment ago may not have ended yet
+    await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+}
