@@ -667,7 +667,14 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     const pin = this.pin;
     if (pin === undefined || this.done) return;
     const { service, instance, unit } = pin;
-    if (pin.response.tunneled || this.framing.tunneled) return this.destroy();
+    if (pin.response.tunneled || this.framing.tunneled) {
+      // a tunnel the instance ended cleanly: the client gets everything first, as a FIN after it
+      // (what libuv queued for a slow reader too); a reset is passed on as one
+      if (error !== undefined) return this.destroy();
+      this.done = true;
+      this.writes.whenReleased(() => this.client.destroySoon());
+      return;
+    }
     if (!pin.upstream.connected) {
       // refused: nothing was sent and the request is still held; try another instance once
       instance.failures++;
@@ -752,7 +759,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
     this.context.closed(this);
   }
 
-  /** Cuts the connection, after what the instance sent this turn (a tunnel's last bytes, say). */
+  /** Cuts the connection, after what the kernel takes at once of the bytes held this turn. */
   destroy(): void {
     this.writes.flush();
     this.client.destroy();
@@ -789,7 +796,7 @@ export class ClientConnection implements FramingListener, UpstreamOwner, Instanc
   }
 
   cut(): void {
-    this.client.destroy();
+    this.destroy();
     this.pin?.upstream.destroy();
   }
 }

@@ -133,7 +133,7 @@ export class DirectWrites {
   private waiting = false;
   /** for stream writes: each one's completion may be the one that empties the queue */
   private afterStreamWrite: (() => void) | undefined;
-  /** copies of the bytes held to the end of this turn, in order; undefined when none are */
+  /** the bytes held to the end of this turn (copies, unless given), in order; undefined when none are */
   private held: Buffer[] | undefined;
   private heldBytes = 0;
   /** what waits for the held bytes to be written (a close) */
