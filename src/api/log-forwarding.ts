@@ -11,18 +11,21 @@ import type { LogEntry, LogRequest } from './protocol/log-protocol.js';
 /** Marks a forwarded read: the replica that takes it reads from its own relay, never forwards again. */
 export const FORWARDED_HEADER = 'x-berth-forwarded';
 
-/** ms between a replica's notes that a host polls it: a busy poll loop writes no more often */
-const NOTE_EVERY_MS = 5_000;
+/** s between rewrites of a note that still names this replica: a busy poll loop writes no more often */
+const NOTE_EVERY_S = 5;
 /**
  * A note older than this is no one's: the agent polls again within its wait (25 s) of its last
- * poll, which a replica notes at least every NOTE_EVERY_MS.
+ * poll, which a replica notes at least every NOTE_EVERY_S.
  */
 const FRESH_S = 60;
 /** ms the replica that holds the poll has to start its answer (the head, before any line) */
 const ANSWER_MS = 10_000;
 
+// Every poll asks; the row is written only when it names another replica (the agent came here
+// from there) or is NOTE_EVERY_S old.
 const NOTE = `INSERT INTO log_pollers (host_id, replica_url, polled_at) VALUES ($1, $2, now())
-  ON CONFLICT (host_id) DO UPDATE SET replica_url = EXCLUDED.replica_url, polled_at = EXCLUDED.polled_at`;
+  ON CONFLICT (host_id) DO UPDATE SET replica_url = EXCLUDED.replica_url, polled_at = EXCLUDED.polled_at
+  WHERE log_pollers.replica_url <> EXCLUDED.replica_url OR log_pollers.polled_at < now() - interval '${NOTE_EVERY_S} seconds'`;
 const POLLER = `SELECT replica_url FROM log_pollers WHERE host_id = $1 AND polled_at > now() - interval '${FRESH_S} seconds'`;
 
 /**
@@ -30,22 +33,17 @@ const POLLER = `SELECT replica_url FROM log_pollers WHERE host_id = $1 AND polle
  * On PGlite no other replica shares the database: nothing is noted or looked up.
  */
 export class LogPollers {
-  /** Date.now() of this replica's last note per host */
-  readonly #noted = new Map<string, number>();
-
   /** `self`: the URL other replicas reach this one at; undefined while it does not listen yet */
   constructor(
     private readonly db: SqlDriver,
     private readonly self: () => string | undefined,
   ) {}
 
-  /** Notes that `hostId` polls this replica, unless this replica noted it within NOTE_EVERY_MS. */
+  /** Notes that `hostId` polls this replica (see NOTE). */
   async polledHere(hostId: string): Promise<void> {
     const url = this.self();
-    const now = Date.now();
-    if (this.db.kind === 'pglite' || url === undefined || now - (this.#noted.get(hostId) ?? 0) < NOTE_EVERY_MS) return;
+    if (this.db.kind === 'pglite' || url === undefined) return;
     await this.db.query(NOTE, [hostId, url]);
-    this.#noted.set(hostId, now);
   }
 
   /** The URL of the other replica `hostId` polled lately; undefined when none did (or this one did). */

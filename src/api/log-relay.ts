@@ -64,7 +64,8 @@ export class LogRelay {
       const open = this.#open.get(r.id);
       if (open) open.picked = true;
     }
-    queue.polledAt = Date.now();
+    // an agent that hung up is not polling here any more
+    if (signal?.aborted !== true) queue.polledAt = Date.now();
     return { requests, cancelled: queue.cancelled.splice(0) };
   }
 

@@ -80,7 +80,8 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
     const { wait } = parseQuery(c, logRequestsQuerySchema);
     const hostId = hostOf(c);
     // Readers on other replicas find this one through the note; the logs still flow without it.
-    await pollers.polledHere(hostId).catch((error: unknown) => log.warn({ host: hostId, err: (error as Error).message }, 'log requests: noting that this host polls here failed; readers on other replicas may not reach it'));
+    // not awaited: a slow database must not hold the agent's poll (nor the reads on this replica)
+    void pollers.polledHere(hostId).catch((error: unknown) => log.warn({ host: hostId, err: (error as Error).message }, 'log requests: noting that this host polls here failed; readers on other replicas may not reach it'));
     return c.json((await logRelay.take(hostId, wait, c.req.raw.signal)) satisfies LogRequests);
   });
 
@@ -119,11 +120,18 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
     /** the lines of `t`: from this replica's relay, or from the replica its agent polls */
     const source = async (t: Target, from: Reading): Promise<AsyncIterable<string[]>> => {
       const reading = { instance: t.id, ...from };
-      const replica = forwarded || logRelay.polled(t.host_id, LIVE_POLL_MS) ? undefined : await pollers.elsewhere(t.host_id);
+      let replica: string | undefined;
+      try {
+        replica = forwarded || logRelay.polled(t.host_id, LIVE_POLL_MS) ? undefined : await pollers.elsewhere(t.host_id);
+      } catch (error) {
+        // the database away for a moment: this replica's relay, as with one replica
+        log.warn({ host: t.host_id, err: (error as Error).message }, 'log read: could not look up which replica the host polls; reading here');
+      }
       if (replica === undefined) return logRelay.read(t.host_id, reading, readSignal);
       const { since, ...rest } = reading;
-      // the other replica applies `since` to its own clock: send the duration asked for
-      const request = since === undefined ? rest : { ...rest, since: startedAt - since };
+      // the other replica applies `since` to its own clock: send the time from the cut-off to now
+      // (an instance a follow takes up later reads from the same cut-off as the others)
+      const request = since === undefined ? rest : { ...rest, since: Math.max(1, now().getTime() - since) };
       return forwardRead({ replica, service: service.name, hostId: t.host_id, authorization, request }, readSignal);
     };
 
