@@ -77,9 +77,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const routes = new RouteTableFeed(store, fleet, (error) => log.warn({ err: error }, 'route table: rebuild failed; retrying')).start();
   const autoscaler = new AutoscaleLoop({ ...options.autoscale, store, observed: fleet, loads: new LoadReports(store.driver), log });
   const stopLoops = new AbortController();
-  // the loops lead only once the API listens: a server started on a busy port never acts
-  let startLoops: () => void = () => undefined;
-  const listening = new Promise<void>((resolve) => (startLoops = resolve));
+  // the loops lead only once the API listens and says where: a server that cannot serve never acts
+  let ready: { start(): void; never(): void } = { start: () => undefined, never: () => undefined };
+  const listening = new Promise<void>((start, never) => (ready = { start, never }));
+  // (without control loops nobody waits on it)
+  listening.catch(() => undefined);
   const loops =
     options.controlLoops === false
       ? undefined
@@ -96,15 +98,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const replicaUrl = (): string | undefined => advertiseUrl;
   const app = createApi({ store, tokens, fleet, feed, artifacts, vault, routes, ...(loops ? { loops } : {}), autoscale: autoscaler, replicaUrl, log, now: () => new Date() });
   const served = await serveApi(app, options.listen).catch(async (error: unknown) => {
-    stopLoops.abort();
-    startLoops();
+    ready.never();
     await stopBackground();
     throw error;
   });
   advertiseUrl = options.advertiseUrl ?? advertisedUrl(served.url);
-  startLoops();
   // Client commands on this machine find the API here, next to the admin token (issue 6 item 7).
-  await writeFile(join(dataDir, 'api-url'), `${served.url}\n`, { mode: 0o644 });
+  await writeFile(join(dataDir, 'api-url'), `${served.url}\n`, { mode: 0o644 }).catch(async (error: unknown) => {
+    ready.never();
+    await stopBackground();
+    await served.close();
+    throw error;
+  });
+  ready.start();
   log.info({ url: served.url, advertiseUrl, adminToken: admin.path }, 'control plane listening');
   let closing: Promise<void> | undefined;
   return {

@@ -35,7 +35,7 @@ export interface ControlLoopsOptions {
   readonly fleet?: FleetOptions;
   /** The actor the loops' events name, e.g. `reconciler@<hostname>`; default `reconciler`. */
   readonly actor?: string;
-  /** Leadership is not asked for before this settles (the API listening: a server that cannot serve never leads). */
+  /** Leadership is not asked for before this resolves (the API listening: a server that cannot serve never leads); if it rejects, never. */
   readonly startAfter?: Promise<unknown>;
   /** Runs while this control plane leads, beside the reconcilers: the loops of other concerns (the autoscaler). */
   readonly alongside?: readonly { run(leaderSignal: AbortSignal): Promise<void> }[];
@@ -191,7 +191,7 @@ export function startControlLoops(options: ControlLoopsOptions): ControlLoops {
   }
 
   const stopped = (async () => {
-    await options.startAfter?.catch(() => undefined);
+    if (options.startAfter !== undefined && !(await options.startAfter.then(() => true, () => false))) return;
     while (!signal.aborted) {
       let lease;
       try {
