@@ -76,6 +76,8 @@ describe('berth server', () => {
     const withPassword = (): string => parseAdvertiseUrl('http://admin:hunter2@cp-1:7070');
     expect(withPassword).toThrow(/^--advertise: the URL carries a user or password; leave them out/);
     expect(withPassword).not.toThrow(/hunter2/);
+    // nor when the URL is refused for something else first
+    expect(() => parseAdvertiseUrl('ftp://admin:hunter2@cp-1')).toThrow(`--advertise: "ftp://…@cp-1" is not an http:// or https:// URL; ${fix}`);
   });
 
   it('refuses a bad --advertise before it opens the database: one line, exit 1', async () => {

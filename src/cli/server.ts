@@ -27,7 +27,8 @@ interface ServerOptions {
  */
 export function parseAdvertiseUrl(text: string): string {
   const fix = 'write the http:// or https:// URL other replicas reach this one at, e.g. http://10.0.0.5:7070';
-  const value = JSON.stringify(text);
+  // a user or password in what was typed is not echoed: errors end up in logs
+  const value = JSON.stringify(text.replace(/\/\/[^/@]*@/, '//…@'));
   let url: URL;
   try {
     url = new URL(text.trim());
