@@ -19,6 +19,7 @@ import { EdgeListenError, startEdge, type RunningEdge } from '../edge/edge.js';
 import { PollRouteSource } from '../edge/poll-route-source.js';
 import { occupiesHost } from '../reconcile/observed-state.js';
 import { exampleHost } from '../spec/route.js';
+import { routeHosts } from './status.js';
 import { openEventStore } from '../store/open-store.js';
 import { deployFailed, deployFile, formatRolloutSummary, type DeployedService } from './deploy.js';
 import { addToList, trustedProxies } from './edge.js';
@@ -81,17 +82,17 @@ async function fileToDeploy(file: string | undefined): Promise<string | undefine
 /** How a deployed service is reached through the edge: its HTTP host, or its TCP route's port. */
 type ServiceRoute = { readonly host: string } | { readonly tcpPort: number };
 
-function printWhere(cp: ControlPlane, edge: EdgeUrls, results: readonly DeployedService[], routes: ReadonlyMap<string, ServiceRoute>): void {
+/** `taken`: every HTTP host routed now, by any service (see exampleHost). */
+function printWhere(cp: ControlPlane, edge: EdgeUrls, results: readonly DeployedService[], routes: ReadonlyMap<string, ServiceRoute>, taken: ReadonlySet<string>): void {
   const lines = ['', 'berth is up', `  edge:        ${edge.url}`];
   // a local curl is then one of those proxies: without a header its connection is closed
   if (edge.proxyProtocolFrom !== undefined) lines.push(`    connections from ${edge.proxyProtocolFrom.join(',')} open with a PROXY protocol header (curl --haproxy-protocol)`);
   const edgeHost = new URL(edge.url).host.replace(/:\d+$/, '');
-  const exact = new Set([...routes.values()].flatMap((route) => ('host' in route ? [route.host] : [])));
   for (const r of results) {
     const route = routes.get(r.service);
     if (route === undefined) continue;
     if ('host' in route) {
-      const host = exampleHost(route.host, exact);
+      const host = exampleHost(route.host, taken);
       lines.push(`    ${r.service}: curl -H 'Host: ${host}' ${edge.url}/   (or http://${host}:${edge.port}/ where *.localhost resolves)`);
     }
     // TCP routes listen on the edge's address, on a port of their own
@@ -175,6 +176,8 @@ async function up(options: UpOptions): Promise<void> {
 
     let results: DeployedService[] = [];
     const routes = new Map<string, ServiceRoute>();
+    // services deployed before (the data directory keeps them) route too
+    let taken: ReadonlySet<string> = new Set();
     const signal = new AbortController();
     const interrupted = untilSignal().then(() => signal.abort());
     if (file !== undefined) {
@@ -188,13 +191,14 @@ async function up(options: UpOptions): Promise<void> {
           if (spec.http) routes.set(r.service, { host: spec.http.host });
           else if (spec.tcp) routes.set(r.service, { tcpPort: spec.tcp.port });
         }
+        taken = routeHosts((await client.status()).services);
         say(formatRolloutSummary(results).map((l) => `  ${l}`).join('\n'));
         if (deployFailed(results)) say('berth up: a rollout did not go live; berth explain <service> says why (berth keeps running)');
       } catch (error) {
         if (!signal.signal.aborted) say(`berth up: deploy failed: ${(error as Error).message}\nberth keeps running; fix ${file} and run berth deploy -f ${file}`);
       }
     }
-    if (!signal.signal.aborted) printWhere(cp, { url: edgeUrl, port: edge.port, metricsUrl, proxyProtocolFrom: options.edgeProxyProtocol === true ? trusted?.entries : undefined }, results, routes);
+    if (!signal.signal.aborted) printWhere(cp, { url: edgeUrl, port: edge.port, metricsUrl, proxyProtocolFrom: options.edgeProxyProtocol === true ? trusted?.entries : undefined }, results, routes, taken);
     await interrupted;
     say('berth up: stopping');
   } finally {
