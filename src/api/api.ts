@@ -17,6 +17,7 @@ import { logDocs, logRoutes } from './routes/log-routes.js';
 import { secretDocs, secretRoutes } from './routes/secret-routes.js';
 import { statusDocs, statusRoutes } from './routes/status-routes.js';
 import { LogRelay } from './log-relay.js';
+import { InstanceLogs, LogPollers } from './log-forwarding.js';
 import { loadDocs, loadRoutes } from './routes/load-routes.js';
 import { edgeTokenDocs, edgeTokenRoutes } from './routes/edge-token-routes.js';
 import { routeTableDocs, routeTableRoutes } from './routes/route-table-routes.js';
@@ -57,7 +58,9 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   v1.route('/', routeTableRoutes(deps));
   v1.route('/', scaleRoutes(deps));
   v1.route('/', loadRoutes(deps));
-  const withLogs = { ...deps, logRelay: deps.logRelay ?? new LogRelay() };
+  const logRelay = deps.logRelay ?? new LogRelay();
+  const instanceLogs = new InstanceLogs(logRelay, new LogPollers(deps.store.driver, deps.replicaUrl ?? (() => undefined)), deps.log, deps.now);
+  const withLogs = { ...deps, logRelay, instanceLogs };
   v1.route('/', statusRoutes(withLogs));
   v1.route('/', hostRoutes(deps));
   v1.route('/', secretRoutes(deps));

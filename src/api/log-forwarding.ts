@@ -5,7 +5,9 @@ import { UnavailableError } from '../core/errors.js';
 // The client's node:http transport and error reading: a replica asks another as a client would.
 import { errorFromResponse } from '../client/api-error.js';
 import { ndjsonBatches, nodeHttpTransport, type TransportResponse } from '../client/transport.js';
+import type { Logger } from 'pino';
 import type { SqlDriver } from '../store/sql-driver.js';
+import type { LogRelay } from './log-relay.js';
 import type { LogEntry, LogRequest } from './protocol/log-protocol.js';
 
 /** Marks a forwarded read: the replica that takes it reads from its own relay, never forwards again. */
@@ -18,6 +20,11 @@ const NOTE_EVERY_S = 5;
  * poll, which a replica notes at least every NOTE_EVERY_S.
  */
 const FRESH_S = 60;
+/**
+ * ms since a host's agent last took its log requests here within which it still counts as polling
+ * here: it polls again as soon as a poll returns (25 s wait), so only an agent gone is this late.
+ */
+const LIVE_POLL_MS = 10_000;
 /** ms the replica that holds the poll has to start its answer (the head, before any line) */
 const ANSWER_MS = 10_000;
 
@@ -127,5 +134,56 @@ export async function* forwardRead(read: ForwardedRead, signal: AbortSignal): As
     if (signal.aborted) return;
     if (error instanceof UnavailableError) throw error;
     throw unreachable(`the answer broke off: ${(error as Error).message}`);
+  }
+}
+
+/** Who reads: what forwarding needs to know of the request that asks. */
+export interface LogReader {
+  /** forwarded here from another replica: read here, whatever the notes say, so a read never loops */
+  readonly forwarded: boolean;
+  /** the reader's Authorization header, passed on when forwarding: tokens live in the shared database */
+  readonly authorization: string | undefined;
+}
+
+/**
+ * One instance's lines, for `berth logs` and `berth explain`: read through this replica's relay
+ * when its host's agent polls here (or no other replica noted it), else through the replica that
+ * did.
+ */
+export class InstanceLogs {
+  constructor(
+    private readonly relay: LogRelay,
+    readonly pollers: LogPollers,
+    private readonly log: Logger,
+    private readonly now: () => Date,
+  ) {}
+
+  /** As LogRelay.read (`since` an absolute time in ms), from wherever the host's agent polls. */
+  async read(service: string, hostId: string, reading: Omit<LogRequest, 'id'>, reader: LogReader, signal: AbortSignal): Promise<AsyncIterable<string[]>> {
+    let replica: string | undefined;
+    try {
+      replica = reader.forwarded || this.relay.polled(hostId, LIVE_POLL_MS) ? undefined : await this.pollers.elsewhere(hostId);
+    } catch (error) {
+      // the database away for a moment: this replica's relay, as with one replica
+      this.log.warn({ host: hostId, err: (error as Error).message }, 'log read: could not look up which replica the host polls; reading here');
+    }
+    if (replica === undefined) return this.relay.read(hostId, reading, signal);
+    const { since, ...rest } = reading;
+    // the other replica applies `since` to its own clock: send the time from the cut-off to now
+    // (an instance a follow takes up later reads from the same cut-off as the others)
+    const request = since === undefined ? rest : { ...rest, since: Math.max(1, this.now().getTime() - since) };
+    return forwardRead({ replica, service, hostId, authorization: reader.authorization, request }, signal);
+  }
+
+  /** The last `lines` lines of an instance (berth explain's evidence); undefined when none came within `timeoutMs`. */
+  async tail(service: string, hostId: string, instance: string, lines: number, reader: LogReader, timeoutMs = 3_000): Promise<string[] | undefined> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const out: string[] = [];
+    try {
+      for await (const batch of await this.read(service, hostId, { instance, tail: lines, follow: false }, reader, signal)) out.push(...batch);
+    } catch {
+      return undefined;
+    }
+    return signal.aborted && out.length === 0 ? undefined : out;
   }
 }

@@ -142,16 +142,4 @@ export class LogRelay {
       }
     }
   }
-
-  /** The last `lines` lines of an instance, or undefined when its agent cannot be asked now. */
-  async tail(hostId: string, instance: string, lines: number, timeoutMs = 3_000): Promise<string[] | undefined> {
-    const signal = AbortSignal.timeout(timeoutMs);
-    const out: string[] = [];
-    try {
-      for await (const batch of this.read(hostId, { instance, tail: lines, follow: false }, signal)) out.push(...batch);
-    } catch {
-      return undefined;
-    }
-    return signal.aborted && out.length === 0 ? undefined : out;
-  }
 }

@@ -24,11 +24,14 @@ interface LogAgent {
   close(): void;
 }
 
-async function startLogAgent(cp: TestControlPlane, name: string, lines: Record<string, string[]>): Promise<LogAgent> {
+type InstanceReport = Parameters<BerthClient['heartbeat']>[0]['instances'][number];
+
+/** `reports`: how the agent reports an instance, where not ready (as one that keeps crashing). */
+async function startLogAgent(cp: TestControlPlane, name: string, lines: Record<string, string[]>, reports: Record<string, Partial<InstanceReport>> = {}): Promise<LogAgent> {
   const { token } = await cp.admin.createJoinToken();
   const enrolled = await new BerthClient({ url: cp.url, token }).enroll({ name, address: '127.0.0.1', machine: testMachine });
   const client = new BerthClient({ url: cp.url, token: enrolled.token });
-  const instances = Object.keys(lines).map((id) => ({ id, state: 'ready' as const, port: 40_001, restarts: 0, since: Date.now() }));
+  const instances = Object.keys(lines).map((id): InstanceReport => ({ id, state: 'ready', port: 40_001, restarts: 0, since: Date.now(), ...reports[id] }));
   await client.heartbeat({ usage: { memory: { total: 8 * 2 ** 30, used: 2 ** 30 }, cpu: { cores: 4, millicores: 100 } }, instances, agent: { version: 'test', memoryEnforcement: 'cgroup-v2' } });
   const following = new Map<string, string>();
   const cancelled: string[] = [];
@@ -96,8 +99,16 @@ if (testServerUrl) {
       replicas = await startTestReplicas();
       ({ a, b } = replicas);
       await a.createService('web', { run: 'node server.js' }, 'sha256:web');
-      agentOnB = await startLogAgent(b, 'box-1', { 'web-1': ['one', 'two', 'three'] });
+      await a.createService('crashy', { run: 'node crash.js' }, 'sha256:crashy');
+      const now = Date.now();
+      agentOnB = await startLogAgent(
+        b,
+        'box-1',
+        { 'web-1': ['one', 'two', 'three'], 'crashy-1': ['starting', 'Error: DATABASE_URL is not set'] },
+        { 'crashy-1': { state: 'restarting', restarts: 4, since: now, lastExit: { code: 1, signal: null, oom: false, at: now }, message: 'restarting in 8s' } },
+      );
       await a.place('web', 'web-1', agentOnB.hostId);
+      await a.place('crashy', 'crashy-1', agentOnB.hostId);
       // B noted the poll, and A has the heartbeat B took (a follow reads the instances their agent reports)
       await until('B noted in log_pollers', async () => {
         const rows = await a.store.driver.query<{ replica_url: string }>('SELECT replica_url FROM log_pollers WHERE host_id = $1', [agentOnB.hostId]);
@@ -132,6 +143,12 @@ if (testServerUrl) {
       await following;
       await until('the agent to hear the cancel', () => agentOnB.cancelled.includes(id ?? '') || undefined);
       expect(seen).toEqual([{ instance: 'web-1', line: 'written later' }]);
+    });
+
+    it('berth explain on A shows the last lines of a crash-looping instance whose agent polls B', async () => {
+      const e = await a.admin.explain('crashy');
+      expect(e.broken).toMatchObject({ link: 'running', reason: 'crash-loop', instance: 'crashy-1' });
+      expect(e.broken?.logs).toEqual(['starting', 'Error: DATABASE_URL is not set']);
     });
 
     it('a reader on B, which the agent polls, reads there as before', async () => {

@@ -12,7 +12,7 @@ import type { ApiEnv } from '../api-env.js';
 import { authenticate } from '../authenticate.js';
 import { occupiesHost } from '../../reconcile/observed-state.js';
 import { findService } from '../find-target.js';
-import { FORWARDED_HEADER, forwardRead, LogPollers } from '../log-forwarding.js';
+import { FORWARDED_HEADER, type InstanceLogs } from '../log-forwarding.js';
 import type { LogRelay } from '../log-relay.js';
 import { parseBody, parseQuery } from '../parse-input.js';
 import {
@@ -33,11 +33,6 @@ export const NDJSON = 'application/x-ndjson';
 
 /** ms between a follow's looks for instances of its service that appeared since it began */
 const RESCAN_MS = 1_000;
-/**
- * ms since a host's agent last took its log requests here within which it still counts as polling
- * here: it polls again as soon as a poll returns (25 s wait), so only an agent gone is this late.
- */
-const LIVE_POLL_MS = 10_000;
 
 export const logDocs: RouteDoc[] = [
   { method: 'get', path: '/v1/services/{service}/logs', summary: "Lines of the service's instances as NDJSON {instance, line} (or {instance, error}); follow=true streams until the client leaves, taking up instances that start meanwhile", scopes: ['admin'], query: serviceLogsQuerySchema, rawResponse: NDJSON },
@@ -62,9 +57,8 @@ const TARGETS = `SELECT id, host_id, stop_requested_at IS NOT NULL AS stopped FR
 
 const SERVICE_STATUS = 'SELECT status FROM services WHERE id = $1';
 
-export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono<ApiEnv> {
-  const { store, tokens, fleet, logRelay, now, log } = deps;
-  const pollers = new LogPollers(store.driver, deps.replicaUrl ?? (() => undefined));
+export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay; readonly instanceLogs: InstanceLogs }): Hono<ApiEnv> {
+  const { store, tokens, fleet, logRelay, instanceLogs, now, log } = deps;
   const app = new Hono<ApiEnv>();
   app.use('/services/:service/logs', authenticate(tokens, 'admin'));
   app.use('/agent/log-requests', authenticate(tokens, 'agent'));
@@ -81,7 +75,7 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
     const hostId = hostOf(c);
     // Readers on other replicas find this one through the note; the logs still flow without it.
     // not awaited: a slow database must not hold the agent's poll (nor the reads on this replica)
-    void pollers.polledHere(hostId).catch((error: unknown) => log.warn({ host: hostId, err: (error as Error).message }, 'log requests: noting that this host polls here failed; readers on other replicas may not reach it'));
+    void instanceLogs.pollers.polledHere(hostId).catch((error: unknown) => log.warn({ host: hostId, err: (error as Error).message }, 'log requests: noting that this host polls here failed; readers on other replicas may not reach it'));
     return c.json((await logRelay.take(hostId, wait, c.req.raw.signal)) satisfies LogRequests);
   });
 
@@ -114,26 +108,7 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
     const readsDone = new AbortController();
     const readSignal = AbortSignal.any([signal, readsDone.signal]);
     const encoder = new TextEncoder();
-    // A read forwarded here from another replica is read here, whatever the notes say: no loops.
-    const forwarded = c.req.header(FORWARDED_HEADER) !== undefined;
-    const authorization = c.req.header('authorization');
-    /** the lines of `t`: from this replica's relay, or from the replica its agent polls */
-    const source = async (t: Target, from: Reading): Promise<AsyncIterable<string[]>> => {
-      const reading = { instance: t.id, ...from };
-      let replica: string | undefined;
-      try {
-        replica = forwarded || logRelay.polled(t.host_id, LIVE_POLL_MS) ? undefined : await pollers.elsewhere(t.host_id);
-      } catch (error) {
-        // the database away for a moment: this replica's relay, as with one replica
-        log.warn({ host: t.host_id, err: (error as Error).message }, 'log read: could not look up which replica the host polls; reading here');
-      }
-      if (replica === undefined) return logRelay.read(t.host_id, reading, readSignal);
-      const { since, ...rest } = reading;
-      // the other replica applies `since` to its own clock: send the time from the cut-off to now
-      // (an instance a follow takes up later reads from the same cut-off as the others)
-      const request = since === undefined ? rest : { ...rest, since: Math.max(1, now().getTime() - since) };
-      return forwardRead({ replica, service: service.name, hostId: t.host_id, authorization, request }, readSignal);
-    };
+    const reader = { forwarded: c.req.header(FORWARDED_HEADER) !== undefined, authorization: c.req.header('authorization') };
 
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
@@ -143,7 +118,7 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono
         };
         const readOne = async (t: Target, emit: (entries: LogEntry[]) => void, from = request): Promise<void> => {
           try {
-            for await (const lines of await source(t, from)) emit(lines.map((line) => ({ instance: t.id, line })));
+            for await (const lines of await instanceLogs.read(service.name, t.host_id, { instance: t.id, ...from }, reader, readSignal)) emit(lines.map((line) => ({ instance: t.id, line })));
           } catch (error) {
             // a follow that ended itself stops its reads: that is no error of the instance's
             if (readsDone.signal.aborted) return;

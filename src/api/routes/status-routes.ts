@@ -7,7 +7,7 @@ import type { ApiEnv } from '../api-env.js';
 import { authenticate } from '../authenticate.js';
 import { explainService } from '../explain-service.js';
 import { findService } from '../find-target.js';
-import type { LogRelay } from '../log-relay.js';
+import type { InstanceLogs } from '../log-forwarding.js';
 import { explanationSchema, serviceStatusSchema, statusSchema, type Explanation, type StatusInfo } from '../protocol/status-protocol.js';
 import type { RouteDoc } from '../route-doc.js';
 import { serviceReports } from '../service-report.js';
@@ -18,8 +18,8 @@ export const statusDocs: RouteDoc[] = [
   { method: 'get', path: '/v1/services/{service}/explain', summary: 'Why the service does not converge: the first broken link of desired -> placed -> running -> ready -> routed, with its evidence', scopes: ['admin'], response: explanationSchema },
 ];
 
-export function statusRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): Hono<ApiEnv> {
-  const { store, tokens, logRelay, now } = deps;
+export function statusRoutes(deps: ApiDeps & { readonly instanceLogs: InstanceLogs }): Hono<ApiEnv> {
+  const { store, tokens, instanceLogs, now } = deps;
   const app = new Hono<ApiEnv>();
   app.use('/status', authenticate(tokens, 'admin'));
   app.use('/status/*', authenticate(tokens, 'admin'));
@@ -38,12 +38,15 @@ export function statusRoutes(deps: ApiDeps & { readonly logRelay: LogRelay }): H
   });
 
   app.get('/services/:service/explain', async (c) => {
-    const [report] = await serviceReports(deps, [await findService(store.driver, c.req.param('service'))]);
+    const service = await findService(store.driver, c.req.param('service'));
+    const [report] = await serviceReports(deps, [service]);
+    // the last lines of an instance that exited, from wherever its host's agent polls
+    const reader = { forwarded: false, authorization: c.req.header('authorization') };
     const explanation = await explainService({
       report: report!,
       reconciling: reconciling(),
       now: now(),
-      tail: (instance, lines) => logRelay.tail(instance.host, instance.id, lines),
+      tail: (instance, lines) => instanceLogs.tail(service.name, instance.host, instance.id, lines, reader),
     });
     return c.json(explanation satisfies Explanation);
   });
