@@ -45,6 +45,8 @@ export function parseAdvertiseUrl(text: string): string {
   return url.origin;
 }
 
+const LOOPBACK = /^(127\.|localhost$|\[::1\]$)/;
+
 async function server(options: ServerOptions): Promise<void> {
   const listen = parseListenAddress(options.listen);
   const advertiseUrl = options.advertise === undefined ? undefined : parseAdvertiseUrl(options.advertise);
@@ -59,6 +61,10 @@ async function server(options: ServerOptions): Promise<void> {
   });
   const advertised = cp.advertiseUrl === cp.url ? '' : ` (other replicas reach it at ${cp.advertiseUrl})`;
   process.stderr.write(`berth server: API ${cp.url}${advertised}\nadmin token: ${cp.adminTokenPath}${cp.adminTokenCreated ? ' (created)' : ''}\n`);
+  // Replicas on other machines would take a loopback URL for their own and never forward to it.
+  if (options.database !== undefined && options.advertise === undefined && LOOPBACK.test(new URL(cp.advertiseUrl).hostname)) {
+    process.stderr.write(`berth server: other replicas of this database reach this one at ${cp.advertiseUrl} (for berth logs); if any run on another machine, give --advertise the URL they reach it at\n`);
+  }
   await untilSignal();
   process.stderr.write('berth server: stopping\n');
   await cp.close();
