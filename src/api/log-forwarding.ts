@@ -3,7 +3,7 @@
 // it, and a reader's replica whose relay has no poll from a host asks the one that noted it.
 import { UnavailableError } from '../core/errors.js';
 // The client's node:http transport and error reading: a replica asks another as a client would.
-import { errorFromResponse } from '../client/api-error.js';
+import { errorOfResponse } from '../client/api-error.js';
 import { ndjsonBatches, nodeHttpTransport, type TransportResponse } from '../client/transport.js';
 import type { Logger } from 'pino';
 import type { SqlDriver } from '../store/sql-driver.js';
@@ -107,14 +107,7 @@ export async function* forwardRead(read: ForwardedRead, signal: AbortSignal): As
     clearTimeout(headTimer);
   }
   if (response.status !== 200) {
-    const text = await response.text().catch(() => '');
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON: errorFromResponse says so
-    }
-    const refused = errorFromResponse(response.status, body, `GET ${url.pathname}`);
+    const refused = await errorOfResponse(response, `GET ${url.pathname}`);
     throw new UnavailableError(`the control plane at ${replica}, which the agent of host ${hostId} polls, refused the logs: ${refused.message}`, details);
   }
 

@@ -48,3 +48,15 @@ function isErrorBody(body: unknown): body is ErrorBody {
   const error = body.error;
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' && 'message' in error && typeof error.message === 'string';
 }
+
+/** The error an unsuccessful response carries: its body read, as JSON where it is, then errorFromResponse. */
+export async function errorOfResponse(response: { readonly status: number; text(): Promise<string> }, what: string): Promise<BerthError> {
+  const text = await response.text().catch(() => '');
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: errorFromResponse says what answered
+  }
+  return errorFromResponse(response.status, parsed, what);
+}

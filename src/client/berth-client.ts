@@ -30,7 +30,7 @@ import type { CordonRequest, DrainRequest, HostList, HostSummary } from '../api/
 import type { LogBatch, LogBatchReply, LogEntry, LogRequests } from '../api/protocol/log-protocol.js';
 import type { SecretList, SecretsChanged, SetSecrets } from '../api/protocol/secret-protocol.js';
 import type { Explanation, ServiceStatusInfo, StatusInfo } from '../api/protocol/status-protocol.js';
-import { errorFromResponse } from './api-error.js';
+import { errorOfResponse } from './api-error.js';
 import { ndjsonBatches, nodeHttpTransport, type Transport, type TransportResponse } from './transport.js';
 
 export interface ClientOptions {
@@ -272,13 +272,6 @@ export class BerthClient {
       throw new UnavailableError(`${what}: cannot reach the control plane at ${this.url} (${cause}); is berth server running there?`, { url: this.url });
     }
     if ((response.status >= 200 && response.status < 300) || options.allow?.includes(response.status)) return response;
-    const text = await response.text().catch(() => '');
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON: errorFromResponse says what answered
-    }
-    throw errorFromResponse(response.status, parsed, what);
+    throw await errorOfResponse(response, what);
   }
 }
