@@ -16,7 +16,7 @@ import type { ListenAddress } from './listen-address.js';
 import { ObservedFleet } from './observed-fleet.js';
 import { RouteTableFeed } from './route-table-feed.js';
 import { loadSecretKey, SecretVault } from './secret-vault.js';
-import { serveApi } from './serve-api.js';
+import { serveApi, type ServedApi } from './serve-api.js';
 import { TokenStore } from './token-store.js';
 
 export interface ControlPlaneOptions {
@@ -60,9 +60,12 @@ export interface ControlPlane {
  */
 export function advertisedUrl(listeningUrl: string, machine = hostname()): string {
   const url = new URL(listeningUrl);
-  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = machine;
+  if (isEveryAddress(url.hostname)) url.hostname = machine;
   return url.origin;
 }
+
+/** Whether a URL's hostname is the wildcard address (0.0.0.0, [::]), which no other machine reaches. */
+export const isEveryAddress = (hostname: string): boolean => hostname === '0.0.0.0' || hostname === '[::]';
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { store, dataDir } = options;
@@ -97,19 +100,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   let advertiseUrl: string | undefined;
   const replicaUrl = (): string | undefined => advertiseUrl;
   const app = createApi({ store, tokens, fleet, feed, artifacts, vault, routes, ...(loops ? { loops } : {}), autoscale: autoscaler, replicaUrl, log, now: () => new Date() });
-  const served = await serveApi(app, options.listen).catch(async (error: unknown) => {
+  let served: ServedApi | undefined;
+  try {
+    served = await serveApi(app, options.listen);
+    advertiseUrl = options.advertiseUrl ?? advertisedUrl(served.url);
+    // Client commands on this machine find the API here, next to the admin token (issue 6 item 7).
+    await writeFile(join(dataDir, 'api-url'), `${served.url}\n`, { mode: 0o644 });
+  } catch (error) {
     ready.never();
     await stopBackground();
+    await served?.close();
     throw error;
-  });
-  advertiseUrl = options.advertiseUrl ?? advertisedUrl(served.url);
-  // Client commands on this machine find the API here, next to the admin token (issue 6 item 7).
-  await writeFile(join(dataDir, 'api-url'), `${served.url}\n`, { mode: 0o644 }).catch(async (error: unknown) => {
-    ready.never();
-    await stopBackground();
-    await served.close();
-    throw error;
-  });
+  }
   ready.start();
   log.info({ url: served.url, advertiseUrl, adminToken: admin.path }, 'control plane listening');
   let closing: Promise<void> | undefined;

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { startControlPlane } from '../api/control-plane.js';
+import { isEveryAddress, startControlPlane } from '../api/control-plane.js';
 import { parseListenAddress } from '../api/listen-address.js';
 import { ApiListenError } from '../api/serve-api.js';
 import { ValidationError } from '../core/errors.js';
@@ -41,7 +41,7 @@ export function parseAdvertiseUrl(text: string): string {
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
     throw new ValidationError(`--advertise: ${value} has a path, query or fragment; write scheme, host and port only, e.g. ${url.origin}`);
   }
-  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') throw new ValidationError(`--advertise: ${value}: no other machine reaches ${url.hostname}; ${fix}`);
+  if (isEveryAddress(url.hostname)) throw new ValidationError(`--advertise: ${value}: no other machine reaches ${url.hostname}; ${fix}`);
   return url.origin;
 }
 
