@@ -185,13 +185,14 @@ async function up(options: UpOptions): Promise<void> {
       const client = new BerthClient({ url: cp.url, token: (await readFile(cp.adminTokenPath, 'utf8')).trim() });
       try {
         results = await deployFile(client, { file, skipUnchanged: true, say: (line) => say(`  ${line}`), signal: signal.signal });
-        for (const r of results) {
-          const service = await client.service(r.service);
-          const spec = service.spec as { http?: { host: string }; tcp?: { port: number } };
-          if (spec.http) routes.set(r.service, { host: spec.http.host });
-          else if (spec.tcp) routes.set(r.service, { tcpPort: spec.tcp.port });
+        // one status read: each deployed service's route, and every host routed (by earlier deploys too)
+        const { services } = await client.status();
+        const deployed = new Set(results.map((r) => r.service));
+        for (const s of services) {
+          if (!deployed.has(s.name) || s.route === null) continue;
+          routes.set(s.name, 'http' in s.route ? { host: s.route.http.host } : { tcpPort: s.route.tcp.port });
         }
-        taken = routeHosts((await client.status()).services);
+        taken = routeHosts(services);
         say(formatRolloutSummary(results).map((l) => `  ${l}`).join('\n'));
         if (deployFailed(results)) say('berth up: a rollout did not go live; berth explain <service> says why (berth keeps running)');
       } catch (error) {
