@@ -8,7 +8,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // vitest's default is one worker per core but one, so a single file at a time on two cores.
     // The suite mostly waits (on sockets, timers, child processes and the database), so two files
-    // at once on two cores halve CI's time; the Postgres tests each keep a schema of their own.
+    // at once on two cores halve CI's time; each Postgres test file has a database of its own
+    // (src/store/test-database.fixture.ts).
     maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });
