@@ -1,6 +1,7 @@
 // Log reads across control-plane replicas. An agent long-polls one replica for log requests, so a
 // reader on another replica is forwarded there: each replica notes in log_pollers which hosts poll
 // it, and a reader's replica whose relay has no poll from a host asks the one that noted it.
+import { randomUUID } from 'node:crypto';
 import { UnavailableError } from '../core/errors.js';
 // The client's node:http transport and error reading: a replica asks another as a client would.
 import { errorOfResponse } from '../client/api-error.js';
@@ -30,16 +31,20 @@ const ANSWER_MS = 10_000;
 
 // Every poll asks; the row is written only when it names another replica (the agent came here
 // from there) or is NOTE_EVERY_S old.
-const NOTE = `INSERT INTO log_pollers (host_id, replica_url, polled_at) VALUES ($1, $2, now())
-  ON CONFLICT (host_id) DO UPDATE SET replica_url = EXCLUDED.replica_url, polled_at = EXCLUDED.polled_at
-  WHERE log_pollers.replica_url <> EXCLUDED.replica_url OR log_pollers.polled_at < now() - interval '${NOTE_EVERY_S} seconds'`;
-const POLLER = `SELECT replica_url FROM log_pollers WHERE host_id = $1 AND polled_at > now() - interval '${FRESH_S} seconds'`;
+const NOTE = `INSERT INTO log_pollers (host_id, replica_url, replica_id, polled_at) VALUES ($1, $2, $3, now())
+  ON CONFLICT (host_id) DO UPDATE SET replica_url = EXCLUDED.replica_url, replica_id = EXCLUDED.replica_id, polled_at = EXCLUDED.polled_at
+  WHERE log_pollers.replica_id <> EXCLUDED.replica_id OR log_pollers.replica_url <> EXCLUDED.replica_url
+    OR log_pollers.polled_at < now() - interval '${NOTE_EVERY_S} seconds'`;
+const POLLER = `SELECT replica_url, replica_id FROM log_pollers WHERE host_id = $1 AND polled_at > now() - interval '${FRESH_S} seconds'`;
 
 /**
  * Which replica each host's agent polls for log requests, as the replicas note it in log_pollers.
  * On PGlite no other replica shares the database: nothing is noted or looked up.
  */
 export class LogPollers {
+  /** this replica's process, in its notes: tells it from another replica that advertises the same URL */
+  readonly #id = randomUUID();
+
   /** `self`: the URL other replicas reach this one at; undefined while it does not listen yet */
   constructor(
     private readonly db: SqlDriver,
@@ -50,14 +55,24 @@ export class LogPollers {
   async polledHere(hostId: string): Promise<void> {
     const url = this.self();
     if (this.db.kind === 'pglite' || url === undefined) return;
-    await this.db.query(NOTE, [hostId, url]);
+    await this.db.query(NOTE, [hostId, url, this.#id]);
   }
 
-  /** The URL of the other replica `hostId` polled lately; undefined when none did (or this one did). */
+  /**
+   * The URL of the other replica `hostId` polled lately; undefined when none did (or this one did).
+   * Throws UnavailableError when that replica advertises this one's own URL: no read can reach it.
+   */
   async elsewhere(hostId: string): Promise<string | undefined> {
     if (this.db.kind === 'pglite') return undefined;
-    const [row] = await this.db.query<{ replica_url: string }>(POLLER, [hostId]);
-    return row === undefined || row.replica_url === this.self() ? undefined : row.replica_url;
+    const [row] = await this.db.query<{ replica_url: string; replica_id: string }>(POLLER, [hostId]);
+    if (row === undefined || row.replica_id === this.#id) return undefined;
+    if (row.replica_url !== this.self()) return row.replica_url;
+    // '': noted by a replica older than migration 8, which cannot say whose it is; as before, ours
+    if (row.replica_id === '') return undefined;
+    throw new UnavailableError(
+      `the agent of host ${hostId} polls another control-plane replica that advertises the same URL as this one (${row.replica_url}), so its logs cannot be read from here; start each replica with --advertise set to a URL the others reach it at`,
+      { host: hostId, replica: row.replica_url },
+    );
   }
 }
 
@@ -157,6 +172,7 @@ export class InstanceLogs {
     try {
       replica = reader.forwarded || this.relay.polled(hostId, LIVE_POLL_MS) ? undefined : await this.pollers.elsewhere(hostId);
     } catch (error) {
+      if (error instanceof UnavailableError) throw error;
       // the database away for a moment: this replica's relay, as with one replica
       this.log.warn({ host: hostId, err: (error as Error).message }, 'log read: could not look up which replica the host polls; reading here');
     }

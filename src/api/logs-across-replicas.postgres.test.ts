@@ -166,6 +166,16 @@ if (testServerUrl) {
       expect(JSON.stringify(entries)).not.toContain(a.adminToken);
     });
 
+    it('an agent polling another replica that advertises this one\'s URL: the reader is told to give each replica its own --advertise, at once', async () => {
+      await a.place('web', 'web-4', 'box-twin');
+      await a.store.driver.query(`INSERT INTO log_pollers (host_id, replica_url, replica_id, polled_at) VALUES ($1, $2, 'a-replica-on-another-machine', now())`, ['box-twin', a.advertiseUrl]);
+      const started = Date.now();
+      const entries = await collect(a, { instance: 'web-4' });
+      expect(entries).toEqual([{ instance: 'web-4', error: expect.stringContaining(`advertises the same URL as this one (${a.advertiseUrl})`) }]);
+      expect(JSON.stringify(entries)).toContain('--advertise');
+      expect(Date.now() - started).toBeLessThan(4_000); // not the 5 s wait for an agent that never comes
+    });
+
     it('a stale poller is passed over, and a forwarded read is not forwarded again: both wait on the local relay, as without replicas', async () => {
       await a.place('web', 'web-3', 'box-stale');
       await a.store.driver.query(`INSERT INTO log_pollers (host_id, replica_url, polled_at) VALUES ($1, $2, now() - interval '2 minutes')`, ['box-stale', b.advertiseUrl]);

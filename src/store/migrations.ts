@@ -229,6 +229,15 @@ export const migrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 8,
+    name: 'log pollers: replica identity',
+    // Two replicas that advertise one URL (both 127.0.0.1:7070 on their own machines, say) could
+    // not tell each other's notes from their own: each replica now notes a random id of its
+    // process too, so a reader's replica can tell the user to give each replica its own
+    // --advertise. Rows of a replica still running the code before this get '' (a rolling upgrade).
+    statements: [`ALTER TABLE log_pollers ADD COLUMN replica_id text NOT NULL DEFAULT ''`],
+  },
 ];
 
 // Any constant works as long as every berth process uses the same one.
