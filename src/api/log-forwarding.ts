@@ -11,8 +11,17 @@ import type { SqlDriver } from '../store/sql-driver.js';
 import type { LogRelay } from './log-relay.js';
 import type { LogEntry, LogRequest } from './protocol/log-protocol.js';
 
-/** Marks a forwarded read: the replica that takes it reads from its own relay, never forwards again. */
+/**
+ * Marks a forwarded read: the replica that takes it reads from its own relay, never forwards again.
+ * Its value is the id of the replica the note named ('1' from a replica before migration 8), so
+ * a read that reached another one (two replicas advertising one URL, a balancer in front) says
+ * so at once rather than waiting for an agent that polls elsewhere.
+ */
 export const FORWARDED_HEADER = 'x-berth-forwarded';
+/** The header's value from a replica that cannot name the one it forwards to. */
+const UNNAMED = '1';
+
+const sameUrlFix = 'start each replica with --advertise set to a URL the others reach it at, and that reaches no other replica';
 
 /** s between rewrites of a note that still names this replica: a busy poll loop writes no more often */
 const NOTE_EVERY_S = 5;
@@ -43,7 +52,7 @@ const POLLER = `SELECT replica_url, replica_id FROM log_pollers WHERE host_id = 
  */
 export class LogPollers {
   /** this replica's process, in its notes: tells it from another replica that advertises the same URL */
-  readonly #id = randomUUID();
+  readonly id = randomUUID();
 
   /** `self`: the URL other replicas reach this one at; undefined while it does not listen yet */
   constructor(
@@ -51,34 +60,42 @@ export class LogPollers {
     private readonly self: () => string | undefined,
   ) {}
 
+  /** The URL other replicas reach this one at; undefined while it does not listen yet. */
+  get url(): string | undefined {
+    return this.self();
+  }
+
   /** Notes that `hostId` polls this replica (see NOTE). */
   async polledHere(hostId: string): Promise<void> {
     const url = this.self();
     if (this.db.kind === 'pglite' || url === undefined) return;
-    await this.db.query(NOTE, [hostId, url, this.#id]);
+    await this.db.query(NOTE, [hostId, url, this.id]);
   }
 
   /**
-   * The URL of the other replica `hostId` polled lately; undefined when none did (or this one did).
-   * Throws UnavailableError when that replica advertises this one's own URL: no read can reach it.
+   * The other replica `hostId` polled lately: its URL and id ('' when it runs code before migration
+   * 8); undefined when none did (or this one did). Throws UnavailableError when that replica
+   * advertises this one's own URL: no read can reach it.
    */
-  async elsewhere(hostId: string): Promise<string | undefined> {
+  async elsewhere(hostId: string): Promise<{ url: string; id: string } | undefined> {
     if (this.db.kind === 'pglite') return undefined;
     const [row] = await this.db.query<{ replica_url: string; replica_id: string }>(POLLER, [hostId]);
-    if (row === undefined || row.replica_id === this.#id) return undefined;
-    if (row.replica_url !== this.self()) return row.replica_url;
+    if (row === undefined || row.replica_id === this.id) return undefined;
+    if (row.replica_url !== this.self()) return { url: row.replica_url, id: row.replica_id };
     // '': noted by a replica older than migration 8, which cannot say whose it is; as before, ours
     if (row.replica_id === '') return undefined;
     throw new UnavailableError(
-      `the agent of host ${hostId} polls another control-plane replica that advertises the same URL as this one (${row.replica_url}), so its logs cannot be read from here; start each replica with --advertise set to a URL the others reach it at`,
+      `the agent of host ${hostId} polls another control-plane replica that advertises the same URL as this one (${row.replica_url}), so its logs cannot be read from here; ${sameUrlFix}`,
       { host: hostId, replica: row.replica_url },
     );
   }
 }
 
 export interface ForwardedRead {
-  /** the replica whose relay the host's agent polls */
+  /** the URL of the replica whose relay the host's agent polls */
   readonly replica: string;
+  /** that replica's id, as its note says ('' from a replica before migration 8) */
+  readonly replicaId: string;
   readonly service: string;
   readonly hostId: string;
   /** the reader's own Authorization header: tokens live in the shared database */
@@ -99,7 +116,7 @@ export async function* forwardRead(read: ForwardedRead, signal: AbortSignal): As
   url.searchParams.set('tail', String(request.tail));
   url.searchParams.set('follow', String(request.follow));
   if (request.since !== undefined) url.searchParams.set('since', `${request.since}ms`);
-  const headers: Record<string, string> = { accept: 'application/x-ndjson', [FORWARDED_HEADER]: '1' };
+  const headers: Record<string, string> = { accept: 'application/x-ndjson', [FORWARDED_HEADER]: read.replicaId === '' ? UNNAMED : read.replicaId };
   if (read.authorization !== undefined) headers.authorization = read.authorization;
   const details = { host: hostId, instance: request.instance, replica };
   const unreachable = (cause: string): UnavailableError =>
@@ -147,8 +164,11 @@ export async function* forwardRead(read: ForwardedRead, signal: AbortSignal): As
 
 /** Who reads: what forwarding needs to know of the request that asks. */
 export interface LogReader {
-  /** forwarded here from another replica: read here, whatever the notes say, so a read never loops */
-  readonly forwarded: boolean;
+  /**
+   * forwarded here from another replica, with the id of the replica it was meant for (FORWARDED_HEADER):
+   * read here, whatever the notes say, so a read never loops
+   */
+  readonly forwarded: string | undefined;
   /** the reader's Authorization header, passed on when forwarding: tokens live in the shared database */
   readonly authorization: string | undefined;
 }
@@ -168,9 +188,19 @@ export class InstanceLogs {
 
   /** As LogRelay.read (`since` an absolute time in ms), from wherever the host's agent polls. */
   async read(service: string, hostId: string, reading: Omit<LogRequest, 'id'>, reader: LogReader, signal: AbortSignal): Promise<AsyncIterable<string[]>> {
-    let replica: string | undefined;
+    if (reader.forwarded !== undefined) {
+      // meant for another replica that the agent polls, and it does not poll this one
+      if (reader.forwarded !== UNNAMED && reader.forwarded !== this.pollers.id && !this.relay.polled(hostId, LIVE_POLL_MS)) {
+        throw new UnavailableError(
+          `a log read for host ${hostId}, forwarded to the control-plane replica its agent polls, reached another one (it advertises ${this.pollers.url ?? 'no URL yet'}): the URL that replica advertises leads here too; ${sameUrlFix}`,
+          { host: hostId, instance: reading.instance },
+        );
+      }
+      return this.relay.read(hostId, reading, signal);
+    }
+    let replica: { url: string; id: string } | undefined;
     try {
-      replica = reader.forwarded || this.relay.polled(hostId, LIVE_POLL_MS) ? undefined : await this.pollers.elsewhere(hostId);
+      replica = this.relay.polled(hostId, LIVE_POLL_MS) ? undefined : await this.pollers.elsewhere(hostId);
     } catch (error) {
       if (error instanceof UnavailableError) throw error;
       // the database away for a moment: this replica's relay, as with one replica
@@ -181,7 +211,7 @@ export class InstanceLogs {
     // the other replica applies `since` to its own clock: send the time from the cut-off to now
     // (an instance a follow takes up later reads from the same cut-off as the others)
     const request = since === undefined ? rest : { ...rest, since: Math.max(1, this.now().getTime() - since) };
-    return forwardRead({ replica, service, hostId, authorization: reader.authorization, request }, signal);
+    return forwardRead({ replica: replica.url, replicaId: replica.id, service, hostId, authorization: reader.authorization, request }, signal);
   }
 
   /** The last `lines` lines of an instance (berth explain's evidence); undefined when none came within `timeoutMs`. */

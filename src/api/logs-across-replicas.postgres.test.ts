@@ -176,6 +176,22 @@ if (testServerUrl) {
       expect(Date.now() - started).toBeLessThan(4_000); // not the 5 s wait for an agent that never comes
     });
 
+    it('a read forwarded for another replica, reaching one its agent does not poll (a URL that leads to two), says so at once; where the agent polls, it is read', async () => {
+      const forwardTo = async (cp: TestControlPlane, meantFor: string, instance: string): Promise<unknown> => {
+        const response = await fetch(`${cp.url}/v1/services/web/logs?instance=${instance}`, { headers: { authorization: `Bearer ${cp.adminToken}`, 'x-berth-forwarded': meantFor } });
+        return JSON.parse((await response.text()).trim().split('\n').at(-1)!);
+      };
+      await a.place('web', 'web-5', 'box-elsewhere');
+      const started = Date.now();
+      expect(await forwardTo(a, 'the-replica-the-note-named', 'web-5')).toEqual({
+        instance: 'web-5',
+        error: expect.stringMatching(new RegExp(`forwarded to the control-plane replica its agent polls, reached another one \\(it advertises ${a.advertiseUrl}\\).*--advertise`)),
+      });
+      expect(Date.now() - started).toBeLessThan(4_000); // not the 5 s wait for an agent that never comes
+      // B holds box-1's poll: a read meant for another replica is still answered there
+      expect(await forwardTo(b, 'the-replica-the-note-named', 'web-1')).toEqual({ instance: 'web-1', line: 'written later' }); // its last line, from the follow above
+    });
+
     it('a stale poller is passed over, and a forwarded read is not forwarded again: both wait on the local relay, as without replicas', async () => {
       await a.place('web', 'web-3', 'box-stale');
       await a.store.driver.query(`INSERT INTO log_pollers (host_id, replica_url, polled_at) VALUES ($1, $2, now() - interval '2 minutes')`, ['box-stale', b.advertiseUrl]);

@@ -108,7 +108,7 @@ export function logRoutes(deps: ApiDeps & { readonly logRelay: LogRelay; readonl
     const readsDone = new AbortController();
     const readSignal = AbortSignal.any([signal, readsDone.signal]);
     const encoder = new TextEncoder();
-    const reader = { forwarded: c.req.header(FORWARDED_HEADER) !== undefined, authorization: c.req.header('authorization') };
+    const reader = { forwarded: c.req.header(FORWARDED_HEADER), authorization: c.req.header('authorization') };
 
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {

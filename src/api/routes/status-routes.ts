@@ -41,7 +41,7 @@ export function statusRoutes(deps: ApiDeps & { readonly instanceLogs: InstanceLo
     const service = await findService(store.driver, c.req.param('service'));
     const [report] = await serviceReports(deps, [service]);
     // the last lines of an instance that exited, from wherever its host's agent polls
-    const reader = { forwarded: false, authorization: c.req.header('authorization') };
+    const reader = { forwarded: undefined, authorization: c.req.header('authorization') };
     const explanation = await explainService({
       report: report!,
       reconciling: reconciling(),
