@@ -9,7 +9,7 @@ import { ApiListenError } from '../api/serve-api.js';
 import { openEventStore } from '../store/open-store.js';
 import { BERTH_SERVER, BERTH_UP, listenFailure } from './listen-failure.js';
 import { canListen, expectCleanFailure, holdPort, runBerth } from './run-cli.fixture.js';
-import { parseAdvertiseUrl } from './server.js';
+import { loopbackAdvertiseWarning, parseAdvertiseUrl } from './server.js';
 
 describe('berth server', () => {
   let dir: string;
@@ -78,6 +78,16 @@ describe('berth server', () => {
     expect(withPassword).not.toThrow(/hunter2/);
     // nor when the URL is refused for something else first
     expect(() => parseAdvertiseUrl('ftp://admin:hunter2@cp-1')).toThrow(`--advertise: "ftp://…@cp-1" is not an http:// or https:// URL; ${fix}`);
+  });
+
+  it('warns, on Postgres only, that a loopback URL it advertises by default is no use to replicas on other machines', () => {
+    const postgres = { database: 'postgres://db.internal/berth' };
+    for (const url of ['http://127.0.0.1:7070', 'http://localhost:7070', 'http://[::1]:7070']) {
+      expect(loopbackAdvertiseWarning(postgres, url)).toBe(`berth server: other replicas of this database reach this one at ${url} (for berth logs); if any run on another machine, give --advertise the URL they reach it at\n`);
+    }
+    expect(loopbackAdvertiseWarning(postgres, 'http://10.0.0.5:7070')).toBeUndefined();
+    expect(loopbackAdvertiseWarning({}, 'http://127.0.0.1:7070')).toBeUndefined(); // embedded: no other replica
+    expect(loopbackAdvertiseWarning({ ...postgres, advertise: 'http://127.0.0.1:7070' }, 'http://127.0.0.1:7070')).toBeUndefined(); // asked for
   });
 
   it('refuses a bad --advertise before it opens the database: one line, exit 1', async () => {

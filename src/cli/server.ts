@@ -47,6 +47,16 @@ export function parseAdvertiseUrl(text: string): string {
 
 const LOOPBACK = /^(127\.|localhost$|\[::1\]$)/;
 
+/**
+ * The line `berth server` prints when replicas may share its database (Postgres) and it
+ * advertises a loopback URL it was not given: replicas on other machines could not forward log
+ * reads to it. Undefined otherwise.
+ */
+export function loopbackAdvertiseWarning(options: Pick<ServerOptions, 'database' | 'advertise'>, advertiseUrl: string): string | undefined {
+  if (options.database === undefined || options.advertise !== undefined || !LOOPBACK.test(new URL(advertiseUrl).hostname)) return undefined;
+  return `berth server: other replicas of this database reach this one at ${advertiseUrl} (for berth logs); if any run on another machine, give --advertise the URL they reach it at\n`;
+}
+
 async function server(options: ServerOptions): Promise<void> {
   const listen = parseListenAddress(options.listen);
   const advertiseUrl = options.advertise === undefined ? undefined : parseAdvertiseUrl(options.advertise);
@@ -61,10 +71,8 @@ async function server(options: ServerOptions): Promise<void> {
   });
   const advertised = cp.advertiseUrl === cp.url ? '' : ` (other replicas reach it at ${cp.advertiseUrl})`;
   process.stderr.write(`berth server: API ${cp.url}${advertised}\nadmin token: ${cp.adminTokenPath}${cp.adminTokenCreated ? ' (created)' : ''}\n`);
-  // Replicas on other machines would take a loopback URL for their own and never forward to it.
-  if (options.database !== undefined && options.advertise === undefined && LOOPBACK.test(new URL(cp.advertiseUrl).hostname)) {
-    process.stderr.write(`berth server: other replicas of this database reach this one at ${cp.advertiseUrl} (for berth logs); if any run on another machine, give --advertise the URL they reach it at\n`);
-  }
+  const warning = loopbackAdvertiseWarning(options, cp.advertiseUrl);
+  if (warning !== undefined) process.stderr.write(warning);
   await untilSignal();
   process.stderr.write('berth server: stopping\n');
   await cp.close();
