@@ -27,6 +27,14 @@ describe('route table: the activator', () => {
     await p.createService('web', { run: 'node server.js', http: { host: 'web.test' }, scale: { min: 0, max: 3, target: { concurrency: 10 } } });
     expect(await activator('web')).toBeDefined();
   });
+
+  test('a TCP service with min 0 has one too: the edge holds its connections while an instance starts', async () => {
+    await p.createService('db', { run: 'postgres', tcp: { port: 15432 }, scale: { min: 0, max: 2, target: { concurrency: 50 } } });
+    await p.createService('mq', { run: 'rabbitmq-server', tcp: { port: 5672 }, scale: { min: 1, max: 2, target: { concurrency: 50 } } });
+    const { tcp = [] } = await buildRouteTable(p.store, { host: () => undefined });
+    expect(tcp.find((r) => r.service === 'db')?.activator).toEqual({ limit: 1000, timeoutMs: 60_000 });
+    expect(tcp.find((r) => r.service === 'mq')).not.toHaveProperty('activator');
+  });
 });
 
 describe('route table: the route fields of berth.yaml', () => {

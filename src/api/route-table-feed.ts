@@ -87,6 +87,8 @@ export async function buildRouteTable(store: EventStore, fleet: Pick<ObservedFle
         ...(queue === undefined ? {} : { queue: queueLimits(queue) }),
         ...(idleTimeout === undefined ? {} : { idleTimeoutMs: idleTimeout }),
         ...(proxyProtocol === undefined ? {} : { proxyProtocol }),
+        // a connection to a service at zero is held, unread, while an instance starts (as requests are)
+        ...(scale?.min === 0 ? { activator: DEFAULT_ACTIVATOR_QUEUE } : {}),
         drainGraceMs: spec.stop.grace,
         instances,
       });

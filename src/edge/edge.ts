@@ -1,6 +1,6 @@
 // Wires one edge: route source -> routing -> HTTP and TCP proxies, with the activator and the
 // metrics (pushed to the control plane, served to Prometheus). `berth edge` runs it alone;
-// `berth up` runs it in-process with a memory route source and an in-process link.
+// `berth up` runs it in-process, polling its own API over HTTP with an edge-scoped token.
 import http from 'node:http';
 import type net from 'node:net';
 import { hostname } from 'node:os';

@@ -64,6 +64,11 @@ const serviceFields = {
   queue: queueSchema.prefault(DEFAULT_QUEUE),
   /** how long a leaving instance keeps its in-flight work before the edge cuts it */
   drainGraceMs: z.int().min(0).default(DEFAULT_DRAIN_GRACE_MS),
+  /**
+   * present when the service may scale to zero (min 0): hold requests (HTTP) or connections (TCP,
+   * unread) while no instance is ready, and ask the control plane for one
+   */
+  activator: queueSchema.optional(),
   instances: z.array(instanceSchema).default([]),
 };
 
@@ -73,8 +78,6 @@ const httpRouteSchema = z.object({
   /** absent: the edge picks with `defaultMode` */
   mode: z.enum(ROUTING_MODES).optional(),
   affinity: affinitySchema.optional(),
-  /** present when the service may scale to zero (min 0): hold requests and ask for an instance */
-  activator: queueSchema.optional(),
   ...serviceFields,
 });
 

@@ -54,7 +54,7 @@ export function serviceConfig(entry: HttpRouteEntry | TcpRouteEntry): ServiceCon
     affinity: entry.affinity,
     concurrency: entry.concurrency,
     queue: entry.queue,
-    activator: http ? entry.activator : undefined,
+    activator: entry.activator,
     drainGraceMs: entry.drainGraceMs,
     idleTimeoutMs: http ? undefined : entry.idleTimeoutMs,
   };

@@ -669,3 +669,45 @@ describe(`TCP routes send the PROXY protocol to instances (seed ${SEED})`, () =>
     socket.destroy();
   });
 });
+
+describe(`TCP routes start a service at zero (seed ${SEED})`, () => {
+  /** An edge on a route with an activator and no instance, whose control-plane link records activations. */
+  async function edgeAtZero(activator: { limit: number; timeoutMs: number }): Promise<{ port: number; source: MemoryRouteSource; activations: string[] }> {
+    const port = await freePort();
+    const activations: string[] = [];
+    const source = new MemoryRouteSource({ version: 1, tcp: [{ port, service: 'db', activator, instances: [] }] });
+    const edge = await startEdge({
+      listen: { host: '127.0.0.1', port: 0 },
+      tcpHost: '127.0.0.1',
+      source,
+      seed: SEED,
+      log: () => {},
+      link: { pushMetrics: async () => {}, activate: async (service) => void activations.push(service) },
+    });
+    await edge.waitForVersion(1);
+    opened.push(edge);
+    return { port, source, activations };
+  }
+
+  it('holds a connection, unread, while it asks the control plane for an instance, then serves it what it sent', async () => {
+    const instance = await recordingInstance('db-1');
+    const { port, source, activations } = await edgeAtZero({ limit: 10, timeoutMs: 10_000 });
+    const client = greetedBy(port);
+    client.socket.write('PING');
+    await until(() => activations.length > 0, 'the edge asks for an instance');
+    expect(activations).toEqual(['db']);
+    // the control plane starts one; the next table lists it ready
+    source.publish({ version: 2, tcp: [{ port, service: 'db', activator: { limit: 10, timeoutMs: 10_000 }, instances: [at(instance.port, 'db-1')] }] });
+    expect(await client.instance).toBe('db-1');
+    await until(() => Buffer.concat(instance.received[0] ?? []).toString() === 'PING', 'the instance gets what the client sent while held');
+    client.socket.end();
+  });
+
+  it('closes a held connection when no instance is ready within the activator timeout', async () => {
+    const { port, activations } = await edgeAtZero({ limit: 10, timeoutMs: 300 });
+    const started = performance.now();
+    expect(await greetedBy(port).instance).toBe('');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    expect(activations).toEqual(['db']);
+  });
+});
