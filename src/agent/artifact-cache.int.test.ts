@@ -1,6 +1,6 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { packReleaseArchive } from '../client/release-archive.js';
@@ -30,6 +30,14 @@ it('fetches once, unpacks into a directory shared by every instance of the relea
   expect(await cache.ensure(digest)).toBe(one);
   expect(fetches).toBe(1);
   expect(await readFile(join(one, 'server.js'), 'utf8')).toContain('hello from berth');
+});
+
+it('gives out absolute directories from a relative cache directory (an agent started with --data .berth/agent): an instance needs an absolute cwd', async () => {
+  const cache = new ArtifactCache(relative(process.cwd(), join(dir, 'relative')), serve(archive));
+  const unpacked = await cache.ensure(digest);
+  expect(isAbsolute(unpacked)).toBe(true);
+  expect(unpacked.startsWith(join(dir, 'relative'))).toBe(true);
+  expect(await readFile(join(unpacked, 'server.js'), 'utf8')).toContain('hello from berth');
 });
 
 it('refuses an archive that does not hash to its digest and leaves nothing behind', async () => {

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar';
@@ -20,11 +20,16 @@ export class ArtifactCache {
   /** digest hex → when an assignment last needed it (epoch ms) */
   readonly #lastUsed = new Map<string, number>();
 
+  private readonly dir: string;
+
+  /** `dir` may be relative (an agent's `--data .berth/agent`): the directories it gives out are absolute, as instances' cwd must be. */
   constructor(
-    private readonly dir: string,
+    dir: string,
     private readonly fetchArchive: FetchArchive,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.dir = resolve(dir);
+  }
 
   /** The unpacked release directory of `digest`, fetching it first if this host lacks it. */
   ensure(digest: string, signal?: AbortSignal): Promise<string> {

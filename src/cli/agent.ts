@@ -2,6 +2,7 @@
 // data directory), then runs the host's assigned instances through the driver. Stopping the
 // agent leaves the instances running; the next agent on the same data directory adopts them.
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { Agent } from '../agent/agent.js';
@@ -38,7 +39,9 @@ export function parseLabels(text: string | undefined): Record<string, string> {
 
 const ENFORCEMENT = ['auto', 'cgroup-v2', 'cgroup-v1', 'none'] as const;
 
-async function agent(options: AgentCliOptions): Promise<void> {
+async function agent(given: AgentCliOptions): Promise<void> {
+  // absolute from here on: instances run in directories under it, and their cwd must be absolute
+  const options = { ...given, data: resolve(given.data) };
   if (options.driver !== 'process') throw new ValidationError(`--driver: ${JSON.stringify(options.driver)} is not a driver on this build; use --driver process`);
   const reserved = parseSize(options.reservedMemory);
   if (!reserved.ok) throw new ValidationError(`--reserved-memory: ${reserved.error}`);

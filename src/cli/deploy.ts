@@ -124,7 +124,8 @@ export function formatRolloutSummary(results: readonly DeployedService[]): strin
       case 'reverted':
         return `${r.service}: release ${r.release} was reverted: ${reason ?? 'it did not become healthy'}`;
       case 'failed':
-        return `${r.service}: release ${r.release} failed: ${reason ?? 'unknown'}; fix it and deploy again, or berth rollback ${r.service}`;
+        // the control plane's reason says what to do next (deploy a fix, or roll back where there is something to go back to)
+        return `${r.service}: release ${r.release} failed: ${reason ?? 'unknown; deploy a fix, or berth rollback ' + r.service}`;
       case 'superseded':
         return `${r.service}: release ${r.release} was superseded by a newer release`;
       case 'deleted':

@@ -220,7 +220,9 @@ export function planService(service: ServiceView, fleet: FleetView, now: Date): 
   if (rollout !== null && rolling) {
     const healthy = slots.filter((s) => s.release === target && !isGone(s, fleet) && available(s)).length;
     const others = slots.filter((s) => s.release !== target).length;
-    const why = failure === undefined ? undefined : `${failure}; ${rollout.previous === null ? 'there is no earlier release to revert to' : 'autoRevert is off'}: the rollout is stopped, deploy a fix or berth rollback`;
+    // berth rollback needs an earlier release to go back to: the first release can only be fixed
+    const next = rollout.previous === null ? 'there is no earlier release to revert to: the rollout is stopped; deploy a fix' : `autoRevert is off: the rollout is stopped; deploy a fix or berth rollback ${id}`;
+    const why = failure === undefined ? undefined : `${failure}; ${next}`;
     progress = { release: target, previous: rollout.previous, healthy, desired, outdated: others, ...(why === undefined ? {} : { failure: why }) };
     if (why !== undefined) messages.push(`rollout of release ${target} failed: ${why}`);
     else if (others === 0 && gone.length === 0 && healthy >= desired) commands.push({ type: 'CompleteRollout', release: target });

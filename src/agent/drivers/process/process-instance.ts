@@ -10,6 +10,7 @@ import { closeSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InstanceExit, InstanceState, InstanceStats, InstanceStatus } from '../../driver.js';
 import type { InstanceCgroup } from '../../cgroup.js';
+import { formatDuration } from '../../../core/quantity.js';
 import { HealthWatch } from '../../health-watch.js';
 import type { InstanceLog } from '../../instance-log.js';
 import { instanceEnv } from '../../instance-env.js';
@@ -385,7 +386,8 @@ export class ProcessInstance {
       return;
     }
     const delay = this.#backoff.next(Date.now() - run.startedAt);
-    this.#set('restarting', `restart ${this.#restarts + 1} in ${delay}ms`);
+    // `berth explain` shows it: whole seconds read better than a jittered ms count
+    this.#set('restarting', `restarting in ${formatDuration(delay < 1_000 ? delay : Math.round(delay / 1_000) * 1_000)}`);
     this.#restartTimer = setTimeout(() => {
       this.#restarts++;
       void this.#spawn().catch((error: unknown) => this.#set('exited', `could not restart: ${String(error)}`));
