@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { blackHole } from './echo-instance.js';
 import { startEdge, type RunningEdge } from './edge.js';
+import type { ControlPlaneLink } from './control-plane-link.js';
 import { MemoryRouteSource } from './memory-route-source.js';
 import { readProxyHeader, type ProxyHeader } from './proxy-protocol.js';
 import type { RouteTableDocument } from './route-table.js';
@@ -75,8 +76,8 @@ type TcpEntry = NonNullable<RouteTableDocument['tcp']>[number];
 /** An edge with one TCP route to the given instances; closed after each test. */
 async function edgeFor(
   route: Omit<TcpEntry, 'port' | 'service'>,
-  extra: { idleMs?: number; connectMs?: number; trustedProxies?: string[]; proxyProtocol?: boolean } = {},
-): Promise<{ edge: RunningEdge; port: number }> {
+  extra: { idleMs?: number; connectMs?: number; trustedProxies?: string[]; proxyProtocol?: boolean; link?: ControlPlaneLink } = {},
+): Promise<{ edge: RunningEdge; port: number; source: MemoryRouteSource }> {
   const port = await freePort();
   const source = new MemoryRouteSource({ version: 1, tcp: [{ port, service: 'db', ...route }] });
   const edge = await startEdge({
@@ -88,10 +89,11 @@ async function edgeFor(
     timeouts: { ...(extra.idleMs === undefined ? {} : { idleMs: extra.idleMs }), ...(extra.connectMs === undefined ? {} : { connectMs: extra.connectMs }) },
     ...(extra.trustedProxies === undefined ? {} : { trustedProxies: extra.trustedProxies }),
     ...(extra.proxyProtocol === undefined ? {} : { proxyProtocol: extra.proxyProtocol }),
+    ...(extra.link === undefined ? {} : { link: extra.link }),
   });
   await edge.waitForVersion(1);
   opened.push(edge);
-  return { edge, port };
+  return { edge, port, source };
 }
 
 async function listen(handler: (socket: net.Socket) => void, options: net.ServerOpts = {}): Promise<{ server: net.Server; port: number }> {
@@ -673,19 +675,9 @@ describe(`TCP routes send the PROXY protocol to instances (seed ${SEED})`, () =>
 describe(`TCP routes start a service at zero (seed ${SEED})`, () => {
   /** An edge on a route with an activator and no instance, whose control-plane link records activations. */
   async function edgeAtZero(activator: { limit: number; timeoutMs: number }): Promise<{ port: number; source: MemoryRouteSource; activations: string[] }> {
-    const port = await freePort();
     const activations: string[] = [];
-    const source = new MemoryRouteSource({ version: 1, tcp: [{ port, service: 'db', activator, instances: [] }] });
-    const edge = await startEdge({
-      listen: { host: '127.0.0.1', port: 0 },
-      tcpHost: '127.0.0.1',
-      source,
-      seed: SEED,
-      log: () => {},
-      link: { pushMetrics: async () => {}, activate: async (service) => void activations.push(service) },
-    });
-    await edge.waitForVersion(1);
-    opened.push(edge);
+    const link = { pushMetrics: async () => {}, activate: async (service: string) => void activations.push(service) };
+    const { port, source } = await edgeFor({ activator, instances: [] }, { link });
     return { port, source, activations };
   }
 
