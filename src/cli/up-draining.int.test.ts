@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { BerthUp, buildBerth, testService, until } from './berth-up.fixture.js';
 
 const HOST = 'hello.localhost';
@@ -46,6 +46,8 @@ describe('berth up drains leaving instances, end to end', () => {
   });
 
   it('scales 4 → 1 under load with slow requests in flight: none fails, and each leaving instance stops once its requests are done', async () => {
+    // a failure here has been seen once under a loaded CI run and not reproduced: keep what berth up said
+    onTestFailed(() => console.log(`berth up's output:\n${box.log}`));
     await until('4 instances answering', async () => ((await box.answering(40, { host: HOST })).size === 4 ? true : undefined), 60_000);
     const before = (await box.service('hello')).instances.filter((i) => i.stopRequestedAt === null).map((i) => i.id);
     expect(before).toHaveLength(4);
