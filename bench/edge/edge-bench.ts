@@ -1,8 +1,8 @@
 // npm run bench:edge [-- --seconds 8 --rounds 3 --connections 50]
 // The same backend measured directly, through nginx, through HAProxy and through berth's edge in
 // each routing mode: each proxy pinned with the backend to one core, wrk on the other; keep-alive
-// and `Connection: close`. Targets are measured in rounds, interleaved, and each keeps its best
-// round, since the machine may be shared. Prints one JSON object with ratios (of best rounds, and
+// and `Connection: close`. Targets are measured in rounds, interleaved (each round starting one
+// target further on), and each keeps its best round, since the machine may be shared. Prints one JSON object with ratios (of best rounds, and
 // the median of per-round ratios) and the goals.
 // Needs nginx, haproxy and wrk (Debian: apt-get install -y nginx haproxy wrk); traffic stays on
 // 127.0.0.1.
@@ -116,7 +116,10 @@ const close: Results = {};
 
 const better = (a: LoadResult | undefined, b: LoadResult) => a === undefined || b.rps > a.rps;
 for (let round = 0; round < rounds; round++) {
-  for (const target of selected) {
+  // Each round starts one target further on, so no target always runs last (or first) in a
+  // round: the backend's state (its heap, its sockets) and the machine drift within a round.
+  const order = selected.map((_, i) => selected[(i + round) % selected.length]!);
+  for (const target of order) {
     for (const [results, closeEach] of [
       [keepAlive, false],
       [close, true],
