@@ -52,7 +52,7 @@ if (testServerUrl) {
 
     it("an edge's report to A is B's load reading, B's autoscaler input and B's drain answer", async () => {
       await edgeToA.pushEdgeMetrics(report('edge-1', [line('web', 30, [{ id: 'web-1', leaving: true, drained: false }, { id: 'web-2', leaving: false, drained: false }])]));
-      expect((await b.autoscaler.loads.read()).edgeLoad(['web'])).toEqual({ concurrency: 30, rps: 300, queued: 0, edges: 1 });
+      expect((await b.autoscaler.loads.read()).edgeLoad(['web'])).toEqual({ concurrency: 30, rps: 300, queued: 0, open: 30, edges: 1 });
       const evaluation = (await b.autoscaler.tick()).find((e) => e.service === 'web');
       expect(evaluation?.waiting).toBeUndefined();
       expect(evaluation?.inputs.value).toBe(30);

@@ -77,7 +77,14 @@ describe('autoscaler API', () => {
       expect(admin.status).toBe(403);
       expect(admin.body?.error?.message).toContain('needs a token with scope edge');
       expect((await post(cp, '/v1/edge/metrics', edgeToken, body)).status).toBe(204);
-      expect((await cp.autoscaler.loads.read()).edgeLoad(['web'])).toEqual({ concurrency: 13, rps: 120, queued: 1, edges: 1 });
+      // open: 12 in flight, 0 connections pinned, 1 queued
+      expect((await cp.autoscaler.loads.read()).edgeLoad(['web'])).toEqual({ concurrency: 13, rps: 120, queued: 1, open: 13, edges: 1 });
+    });
+
+    it('counts a pinned connection with no request in flight as open work: a WebSocket keeps a min-0 service from idling', async () => {
+      const tunnel = { ...load('ws', 0), inFlight: 0, concurrency: 0, rps: 0, requests: 0, queued: 0, connections: 1 };
+      expect((await post(cp, '/v1/edge/metrics', edgeToken, report([tunnel]))).status).toBe(204);
+      expect((await cp.autoscaler.loads.read()).edgeLoad(['ws'])).toMatchObject({ concurrency: 0, rps: 0, open: 1 });
     });
 
     it('refuses a report it cannot read, naming the field', async () => {

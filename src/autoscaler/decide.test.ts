@@ -40,9 +40,12 @@ class Service {
     this.replicas = replicas;
   }
 
+  /** Requests in flight and connections open at the edges (AutoscaleSignals.open); undefined: not reported. */
+  open: number | undefined;
+
   /** The decision the next tick would take on `value` (the target's metric), not applied. */
   peek(value: number, ready = this.replicas): AutoscaleDecision {
-    return decide(this.policy, { replicas: this.replicas, ready, value }, this.history, this.now + S);
+    return decide(this.policy, { replicas: this.replicas, ready, value, ...(this.open === undefined ? {} : { open: this.open }) }, this.history, this.now + S);
   }
 
   /** `seconds` ticks at `value`; returns the last decision. */
@@ -271,6 +274,17 @@ describe('decide: scale to zero', () => {
     const service = new Service(policyOf({ min: 0, idle }), 0);
     service.run(0, 200, 0);
     expect(service.peek(300, 0).replicas).toBe(5); // 6 s mean 50 → 5 at target 10
+  });
+
+  it('does not go to zero while work is open at the edges though the target reads 0 (a WebSocket under an rps target), and goes idle from when it closed', () => {
+    const service = new Service(policyOf({ min: 0, idle, tuning: { scaleDownCooldown: 0 } }), 1);
+    service.open = 1; // one long connection, no requests
+    expect(service.run(0, 600).replicas).toBe(1);
+    service.open = 0;
+    expect(service.run(0, 119).replicas).toBe(1); // idle counts from the connection's end
+    const gone = service.run(0, 1);
+    expect(gone.replicas).toBe(0);
+    expect(gone.reason).toMatch(/\(idle 2m: scale to zero\)$/);
   });
 
   it('does not go to zero when min is above zero', () => {

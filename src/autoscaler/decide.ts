@@ -48,6 +48,7 @@ export function decide(
   const target = policy.target.value;
   const current = signals.replicas;
   const demand = totalDemand(policy.target, signals);
+  const busy = (signals.open ?? 0) > 0;
   const stable = history.stableMean(now, demand);
   const panic = history.panicMean(now, demand);
   const notes: string[] = [];
@@ -124,11 +125,13 @@ export function decide(
     replicas = current;
   }
 
-  // 6. Zero. With min 0 a service keeps one instance until it has seen no demand for `idle`,
-  //    then goes to zero; any demand brings it back at once (the edge holds the first request).
+  // 6. Zero. With min 0 a service keeps one instance until it has seen no demand and no open work
+  //    for `idle`, then goes to zero; any demand brings it back at once (the edge holds the first
+  //    request). Open work counts whatever the target: a connection that carries no requests
+  //    (a WebSocket, a TCP client's pool) reads 0 rps, and going to zero would cut it.
   if (policy.min === 0) {
     const quietSince = history.lastDemandAt ?? history.firstAt;
-    const idle = demand === 0 && quietSince !== undefined && now - quietSince >= policy.idle;
+    const idle = demand === 0 && !busy && quietSince !== undefined && now - quietSince >= policy.idle;
     if (idle) {
       // Idle bypasses stabilization, rates and cooldowns: a note of those would name a rule that did not hold.
       if (current > 0) notes.splice(0, notes.length, `idle ${formatDuration(policy.idle)}: scale to zero`);
@@ -167,6 +170,7 @@ export function decide(
     from: current,
     replicas,
     demand,
+    ...(busy ? { busy } : {}),
     recommendation,
     remembered,
     panicTriggered,

@@ -18,6 +18,8 @@ export interface RecordedDecision {
   /** What scale-down stabilization keeps of this tick (see decide, step 1). */
   readonly remembered: number;
   readonly panicTriggered: boolean;
+  /** Work was open at the edges (AutoscaleSignals.open) though the demand may read 0: not idle. */
+  readonly busy?: boolean;
 }
 
 export class AutoscaleHistory {
@@ -48,7 +50,7 @@ export class AutoscaleHistory {
     this.stable.push(now, decision.demand);
     this.panic.push(now, decision.demand);
     this.recommendations.push(now, decision.remembered);
-    if (decision.demand > 0) this.lastDemandAt = now;
+    if (decision.demand > 0 || decision.busy === true) this.lastDemandAt = now;
     if (decision.panicTriggered) this.lastPanicAt = now;
     if (decision.replicas > decision.from) this.lastScaleUpAt = now;
     if (decision.replicas < decision.from) this.lastScaleDownAt = now;

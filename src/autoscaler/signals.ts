@@ -13,6 +13,12 @@ export interface AutoscaleSignals {
    * the ready instances (agents); `metric` is the service total pushed to the API (queue depth).
    */
   readonly value: number;
+  /**
+   * Requests in flight and connections open at the edges now (queued ones included), whatever
+   * the target: with `min: 0`, a service with open work is not idle, though an `rps` or `cpu`
+   * target may read 0 (a WebSocket or a TCP connection carrying no requests). Absent: none known.
+   */
+  readonly open?: number;
 }
 
 /** The service's total load in the target's unit. */

@@ -166,7 +166,8 @@ export class AutoscaleLoop {
     if (typeof signal === 'string') {
       return { ...base, wants: service.replicas, reason: `holding at ${service.replicas}: ${signal}`, inputs: {}, waiting: signal };
     }
-    const decision = decide(policy, { replicas: service.replicas, ready: ready.length, value: signal }, tracked.history, at);
+    const open = signals.loads.edgeLoad(names)?.open;
+    const decision = decide(policy, { replicas: service.replicas, ready: ready.length, value: signal, ...(open === undefined ? {} : { open }) }, tracked.history, at);
     let moved = false;
     if (decision.replicas !== service.replicas) moved = await this.#append(service, decision.replicas, decision.reason, decision.inputs, now);
     // A decision the store refused did not happen: the history must not count it as a scale.

@@ -71,13 +71,14 @@ describe('the leader reading once per tick', () => {
     now += 3_000;
     await loads.edgeReport({ edge: 'b', services: [{ service: 'svc-web', concurrency: 2, rps: 5, queued: 3 }] });
     let snapshot = await loads.read();
-    expect(snapshot.edgeLoad(['svc-web', 'web'])).toEqual({ concurrency: 9, rps: 45, queued: 3, edges: 2 });
-    expect(snapshot.edgeLoad(['api'])).toEqual({ concurrency: 1, rps: 10, queued: 0, edges: 1 });
+    // open: the reports carry no inFlight (as from an edge before it), so their mean concurrency and queue stand in
+    expect(snapshot.edgeLoad(['svc-web', 'web'])).toEqual({ concurrency: 9, rps: 45, queued: 3, open: 9, edges: 2 });
+    expect(snapshot.edgeLoad(['api'])).toEqual({ concurrency: 1, rps: 10, queued: 0, open: 1, edges: 1 });
     expect(snapshot.edgeLoad(['nope'])).toBeUndefined();
 
     now += EDGE_REPORT_TTL_MS - 3_000 + 1;
     snapshot = await loads.read();
-    expect(snapshot.edgeLoad(['svc-web', 'web'])).toEqual({ concurrency: 5, rps: 5, queued: 3, edges: 1 });
+    expect(snapshot.edgeLoad(['svc-web', 'web'])).toEqual({ concurrency: 5, rps: 5, queued: 3, open: 5, edges: 1 });
     expect(snapshot.edgeLoad(['api'])).toBeUndefined();
     expect(await rows('observed_edge_loads')).toBe(1);
   });

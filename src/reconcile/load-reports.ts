@@ -23,7 +23,10 @@ import { LoadSnapshot, type EdgeServiceLoad, type ExternalMetric } from './load-
 /** What the loop reads of an edge's report (`POST /v1/edge/metrics`, src/edge/metrics-report.ts). */
 export interface EdgeLoadReport {
   readonly edge: string;
-  readonly services: readonly (EdgeServiceLoad & {
+  readonly services: readonly (Omit<EdgeServiceLoad, 'open'> & {
+    /** in flight now, and client connections pinned now (absent from older edges) */
+    readonly inFlight?: number;
+    readonly connections?: number;
     /** the instances the edge knows, with their drain state; absent from a report that leaves them out */
     readonly instances?: readonly ({ readonly id: string } & EdgeInstanceState)[];
   })[];
@@ -80,8 +83,10 @@ export class LoadReports {
   async edgeReport(report: EdgeLoadReport): Promise<void> {
     const services: EdgeServiceLoad[] = [];
     const instances: Record<string, EdgeInstanceState> = {};
-    for (const { service, concurrency, rps, queued, instances: known } of report.services) {
-      services.push({ service, concurrency, rps, queued });
+    for (const { service, concurrency, rps, queued, inFlight, connections, instances: known } of report.services) {
+      // an edge too old to say what is open now: its mean concurrency stands in
+      const open = inFlight === undefined ? concurrency + queued : inFlight + (connections ?? 0) + queued;
+      services.push({ service, concurrency, rps, queued, open });
       for (const { id, leaving, drained } of known ?? []) instances[id] = { leaving, drained };
     }
     await this.db.query(UPSERT_EDGE, [this.#clock.stamp(), report.edge, JSON.stringify(services), JSON.stringify(instances)]);

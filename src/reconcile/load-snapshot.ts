@@ -8,6 +8,8 @@ export interface EdgeServiceLoad {
   readonly concurrency: number;
   readonly rps: number;
   readonly queued: number;
+  /** requests in flight, connections pinned and requests queued at the edge now; absent from older rows */
+  readonly open?: number;
 }
 
 export interface EdgeLoad {
@@ -15,6 +17,8 @@ export interface EdgeLoad {
   readonly concurrency: number;
   readonly rps: number;
   readonly queued: number;
+  /** Work open at the edges now, summed over edges (EdgeServiceLoad.open): what keeps a min-0 service from idling. */
+  readonly open: number;
   /** Edges whose latest report lists the service. */
   readonly edges: number;
 }
@@ -56,6 +60,7 @@ export class LoadSnapshot {
     let concurrency = 0;
     let rps = 0;
     let queued = 0;
+    let open = 0;
     let edges = 0;
     for (const report of this.#edges) {
       const load = names.map((name) => report.get(name)).find((l) => l !== undefined);
@@ -64,8 +69,9 @@ export class LoadSnapshot {
       concurrency += load.concurrency + load.queued;
       rps += load.rps;
       queued += load.queued;
+      open += load.open ?? load.concurrency + load.queued;
     }
-    return edges === 0 ? undefined : { concurrency, rps, queued, edges };
+    return edges === 0 ? undefined : { concurrency, rps, queued, open, edges };
   }
 
   /** The latest fresh value pushed, under any of the service's names. */

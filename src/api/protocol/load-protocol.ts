@@ -24,6 +24,8 @@ export const edgeMetricsSchema = z.object({
       rps: count,
       queued: count,
       rejected: count,
+      /** client connections pinned to an instance now (a WebSocket, a keep-alive client); optional for older edges */
+      connections: count.optional(),
       /** optional so a reporter that leaves them out is still heard: its edge then holds no stop */
       instances: z.array(z.object({ id: z.string().min(1), leaving: z.boolean(), drained: z.boolean() })).readonly().optional(),
     }),
