@@ -71,16 +71,18 @@ if (testServerUrl) {
       ]);
     });
 
-    it("a report older than the TTL, on the database's clock, counts on neither replica", async () => {
+    it("a report older than the TTL, on the database's clock, is no load on either replica, and no drain word once another edge reports", async () => {
       await edgeToA.pushEdgeMetrics(report('edge-2', [line('web', 7, [{ id: 'web-2', leaving: false, drained: false }])]));
       expect((await agentOnB.client.drains(['web-2'])).instances).toEqual([{ id: 'web-2', drained: false, holding: ['edge-2'] }]);
-      // edge-2 falls silent: its row ages past the TTL (the clock the replicas compare with is the database's)
+      // every edge falls silent: the rows age past the TTL (the clock the replicas compare with is the database's)
       await a.store.driver.query(`UPDATE observed_edge_loads SET received_at = received_at - interval '${EDGE_REPORT_TTL_MS + 1_000} milliseconds'`);
-      expect((await agentOnB.client.drains(['web-2'])).instances).toEqual([{ id: 'web-2', drained: true, holding: [] }]);
       const evaluation = (await b.autoscaler.tick()).find((e) => e.service === 'web');
       expect(evaluation?.waiting).toBe('no edge has reported web in the last 5s');
-      // the leader's reading dropped the stale rows
-      expect(await a.store.driver.query('SELECT edge FROM observed_edge_loads')).toEqual([]);
+      // silence alone is not drained: edge-2's word stands while no edge has reported since
+      expect((await agentOnB.client.drains(['web-2'])).instances).toEqual([{ id: 'web-2', drained: false, holding: ['edge-2'] }]);
+      // edge-1 reports again, to B: edge-2 is the one gone
+      await edgeToB.pushEdgeMetrics(report('edge-1', [line('web', 1)]));
+      expect((await agentOnB.client.drains(['web-2'])).instances).toEqual([{ id: 'web-2', drained: true, holding: [] }]);
     });
 
     it('a metric pushed to A is read on B', async () => {

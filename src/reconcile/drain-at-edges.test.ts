@@ -33,9 +33,15 @@ describe('drainAtEdges', () => {
     expect(drainAtEdges('web-1', reports, NOW, LIVE)).toEqual({ drained: false, holding: ['b', 'c'] });
   });
 
-  it('does not wait for an edge silent for longer than the live window; one right at its edge still counts', () => {
+  it('does not wait for an edge silent for longer than the live window while others report; one right at its edge still counts', () => {
     expect(drainAtEdges('web-1', [report('gone', NOW - LIVE - 1, { 'web-1': busy }), report('a', NOW, { 'web-1': done })], NOW, LIVE)).toEqual({ drained: true, holding: [] });
-    expect(drainAtEdges('web-1', [report('late', NOW - LIVE, { 'web-1': busy })], NOW, LIVE)).toEqual({ drained: false, holding: ['late'] });
+    expect(drainAtEdges('web-1', [report('late', NOW - LIVE, { 'web-1': busy }), report('a', NOW, {})], NOW, LIVE)).toEqual({ drained: false, holding: ['late'] });
+  });
+
+  it('does not take silence alone for drained: when no edge has reported since, the last word of each stands', () => {
+    // the control plane fell behind (its database stalled), or every edge is cut off from it
+    const stale = NOW - 3 * LIVE;
+    expect(drainAtEdges('web-1', [report('a', stale, { 'web-1': busy }), report('b', stale + 1_000, {})], stale + 1_000, LIVE)).toEqual({ drained: false, holding: ['a'] });
   });
 
   it('reads "drained" without "leaving" as not done (the edge defines drained as leaving and idle)', () => {
@@ -43,8 +49,9 @@ describe('drainAtEdges', () => {
   });
 
   // Every combination of up to four edges, each silent or live, and each listing the instance in
-  // one of its states or not at all: drained exactly when no live edge lists it not done.
-  it('is drained exactly when no live edge lists it unfinished, whatever the reports (property)', () => {
+  // one of its states or not at all: drained exactly when no edge that reported within the live
+  // window of the newest report lists it not done.
+  it('is drained exactly when no edge within the live window of the newest report lists it unfinished, whatever the reports (property)', () => {
     const state = fc.constantFrom<EdgeInstanceState | undefined>(undefined, serving, busy, done, { leaving: false, drained: true });
     const edge = fc.record({ age: fc.integer({ min: -1_000, max: 3 * LIVE }), state, others: fc.array(fc.constantFrom('web-2', 'web-3'), { maxLength: 2 }) });
     fc.assert(
@@ -52,11 +59,13 @@ describe('drainAtEdges', () => {
         const reports = edges.map((e, i) =>
           report(`edge-${i}`, NOW - e.age, { ...Object.fromEntries(e.others.map((o) => [o, busy])), ...(e.state === undefined ? {} : { 'web-1': e.state }) }),
         );
-        const expected = edges.flatMap((e, i) => (e.age <= LIVE && e.state !== undefined && !(e.state.leaving && e.state.drained) ? [`edge-${i}`] : []));
-        const verdict = drainAtEdges('web-1', reports, NOW, LIVE);
+        // the newest report of any edge, listing the instance or not
+        const newest = Math.max(NOW - 3 * LIVE, ...reports.map((r) => r.at));
+        const expected = edges.flatMap((e, i) => (newest - (NOW - e.age) <= LIVE && e.state !== undefined && !(e.state.leaving && e.state.drained) ? [`edge-${i}`] : []));
+        const verdict = drainAtEdges('web-1', reports, newest, LIVE);
         expect(verdict).toEqual({ drained: expected.length === 0, holding: expected.sort() });
         // the order reports come in changes nothing
-        expect(drainAtEdges('web-1', [...reports].reverse(), NOW, LIVE)).toEqual(verdict);
+        expect(drainAtEdges('web-1', [...reports].reverse(), newest, LIVE)).toEqual(verdict);
       }),
       { numRuns: 500 },
     );

@@ -1,6 +1,6 @@
 // Whether the edges are done with a leaving instance (DESIGN §6, issue 5 item 7): read from
 // their latest load reports, which list each instance an edge knows with `leaving` and
-// `drained`. Pure: the reports and the time are parameters.
+// `drained`. Pure: the reports and the times are parameters.
 
 /** What one edge's latest report says of one instance. */
 export interface EdgeInstanceState {
@@ -13,7 +13,7 @@ export interface EdgeInstanceState {
 /** One edge's latest report, as far as draining goes. */
 export interface EdgeDrainReport {
   readonly edge: string;
-  /** when this control plane received it (ms), on its own clock */
+  /** when a control plane received it (ms), on the reader's clock */
   readonly at: number;
   /** every instance the edge still knows, by id */
   readonly instances: ReadonlyMap<string, EdgeInstanceState>;
@@ -32,15 +32,18 @@ export interface DrainAtEdges {
  * leaving has not yet seen the table that drains it and may still send it new requests: it holds
  * the stop like one with requests in flight.
  *
- * An edge whose latest report is older than `liveMs` is not waited for: reports come every
- * second, so it is down or cut off from this control plane, and waiting would only delay the
- * stop to the grace end (which bounds every wait anyway). An instance no edge routes (no http or
- * tcp route) is drained from the start.
+ * An edge whose latest report came more than `liveMs` before the newest report of any edge
+ * (`newest`) is not waited for: reports come every second, so while others still report it is
+ * down or cut off, and waiting would only delay the stop to the grace end (which bounds every
+ * wait anyway). Silence alone is not taken for drained: when no edge has reported lately (the
+ * control plane or its database fell behind, or every edge is cut off), the last word of each
+ * stands, and the grace end bounds the wait. An instance no edge routes (no http or tcp route) is
+ * drained from the start.
  */
-export function drainAtEdges(instance: string, reports: Iterable<EdgeDrainReport>, now: number, liveMs: number): DrainAtEdges {
+export function drainAtEdges(instance: string, reports: Iterable<EdgeDrainReport>, newest: number, liveMs: number): DrainAtEdges {
   const holding: string[] = [];
   for (const report of reports) {
-    if (now - report.at > liveMs) continue;
+    if (newest - report.at > liveMs) continue;
     const state = report.instances.get(instance);
     if (state !== undefined && !(state.leaving && state.drained)) holding.push(report.edge);
   }

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStore } from '../store/event-store.js';
 import { openPgliteDriver } from '../store/pglite-driver.js';
 import type { EdgeInstanceState } from './drain-at-edges.js';
-import { EDGE_REPORT_TTL_MS, LoadReports, METRIC_TTL_MS, type EdgeLoadReport } from './load-reports.js';
+import { EDGE_REPORT_TTL_MS, EDGE_ROW_KEEP_MS, LoadReports, METRIC_TTL_MS, type EdgeLoadReport } from './load-reports.js';
 
 const busy: EdgeInstanceState = { leaving: true, drained: false };
 const done: EdgeInstanceState = { leaving: true, drained: true };
@@ -33,7 +33,7 @@ afterEach(() => store.close());
 const rows = async (table: string): Promise<number> => (await store.driver.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0]!.n;
 
 describe('drains', () => {
-  it("reads each edge's latest report, for many instances at once, and forgets silent edges", async () => {
+  it("reads each edge's latest report, for many instances at once, and passes over an edge silent while another reports", async () => {
     await loads.edgeReport({ edge: 'a', services: [line('web', 1, [{ id: 'web-1', ...busy }, { id: 'web-2', ...done }])] });
     await loads.edgeReport({ edge: 'b', services: [line('web', 1, [{ id: 'web-1', ...done }, { id: 'web-2', ...serving }])] });
     expect(await loads.drainAtEdges(['web-1', 'web-2', 'web-3'])).toEqual(
@@ -47,9 +47,25 @@ describe('drains', () => {
     await loads.edgeReport({ edge: 'a', services: [line('web', 1, [{ id: 'web-1', ...done }])] });
     expect((await loads.drainAtEdges(['web-1'])).get('web-1')).toEqual({ drained: true, holding: [] });
     await loads.edgeReport({ edge: 'a', services: [line('web', 1, [{ id: 'web-1', ...busy }])] });
+    // a falls silent; b goes on reporting (without web-1): a's word counts until it is the TTL older than b's
     now += EDGE_REPORT_TTL_MS;
+    await loads.edgeReport({ edge: 'b', services: [line('web', 1)] });
     expect((await loads.drainAtEdges(['web-1'])).get('web-1')).toEqual({ drained: false, holding: ['a'] });
     now += 1;
+    await loads.edgeReport({ edge: 'b', services: [line('web', 1)] });
+    expect((await loads.drainAtEdges(['web-1'])).get('web-1')).toEqual({ drained: true, holding: [] });
+  });
+
+  it('takes no silence for drained: while no edge has reported since, the last report stands, until its row is dropped', async () => {
+    await loads.edgeReport({ edge: 'a', services: [line('web', 1, [{ id: 'web-1', ...busy }])] });
+    now += 10 * EDGE_REPORT_TTL_MS;
+    expect((await loads.drainAtEdges(['web-1'])).get('web-1')).toEqual({ drained: false, holding: ['a'] });
+    // the leader's reading keeps the row; the load no longer counts it
+    expect((await loads.read()).edgeLoad(['web'])).toBeUndefined();
+    expect(await rows('observed_edge_loads')).toBe(1);
+    now += EDGE_ROW_KEEP_MS;
+    await loads.read();
+    expect(await rows('observed_edge_loads')).toBe(0);
     expect((await loads.drainAtEdges(['web-1'])).get('web-1')).toEqual({ drained: true, holding: [] });
   });
 
@@ -66,7 +82,7 @@ describe('drains', () => {
 });
 
 describe('the leader reading once per tick', () => {
-  it('sums the fresh edges under any of the service names; a silent edge drops out and its row goes', async () => {
+  it('sums the fresh edges under any of the service names; a silent edge drops out of the load, and its row goes once it is kept no longer', async () => {
     await loads.edgeReport({ edge: 'a', services: [line('web', 4), line('api', 1)] });
     now += 3_000;
     await loads.edgeReport({ edge: 'b', services: [{ service: 'svc-web', concurrency: 2, rps: 5, queued: 3 }] });
@@ -80,6 +96,11 @@ describe('the leader reading once per tick', () => {
     snapshot = await loads.read();
     expect(snapshot.edgeLoad(['svc-web', 'web'])).toEqual({ concurrency: 5, rps: 5, queued: 3, open: 5, edges: 1 });
     expect(snapshot.edgeLoad(['api'])).toBeUndefined();
+    // its drain word is kept (drain-at-edges.ts), so its row too
+    expect(await rows('observed_edge_loads')).toBe(2);
+    now += EDGE_ROW_KEEP_MS - EDGE_REPORT_TTL_MS;
+    await loads.edgeReport({ edge: 'b', services: [{ service: 'svc-web', concurrency: 2, rps: 5, queued: 3 }] });
+    await loads.read();
     expect(await rows('observed_edge_loads')).toBe(1);
   });
 
@@ -117,8 +138,11 @@ describe("on the database's clock (no clock given)", () => {
     expect((await live.read()).edgeLoad(['web'])?.concurrency).toBe(4);
     expect((await live.drainAtEdges(['web-1'])).get('web-1')?.drained).toBe(false);
     await store.driver.query(`UPDATE observed_edge_loads SET received_at = received_at - interval '${EDGE_REPORT_TTL_MS + 1_000} milliseconds'`);
-    expect((await live.drainAtEdges(['web-1'])).get('web-1')?.drained).toBe(true);
     expect((await live.read()).edgeLoad(['web'])).toBeUndefined();
+    // its drain word stands until another edge reports
+    expect((await live.drainAtEdges(['web-1'])).get('web-1')?.drained).toBe(false);
+    await live.edgeReport({ edge: 'b', services: [line('web', 0)] });
+    expect((await live.drainAtEdges(['web-1'])).get('web-1')?.drained).toBe(true);
   });
 
   it("puts a metric's and an activation's time on the reader's clock", async () => {

@@ -34,6 +34,11 @@ export interface EdgeLoadReport {
 
 /** A report older than this is an edge that stopped reporting; its load no longer counts. */
 export const EDGE_REPORT_TTL_MS = 5_000;
+/**
+ * An edge's last report is kept this long: its word on a draining instance stands until another
+ * edge has reported since (drain-at-edges.ts), and a stop waits at most the grace period.
+ */
+export const EDGE_ROW_KEEP_MS = 10 * 60_000;
 /** External metrics come from cron jobs and queue exporters, pushed every 15-60 s typically. */
 export const METRIC_TTL_MS = 5 * 60_000;
 
@@ -54,14 +59,16 @@ const UPSERT_METRIC = `INSERT INTO observed_metrics (service, metric, value, rec
   ON CONFLICT (service, metric) DO UPDATE SET value = excluded.value, received_at = excluded.received_at
   RETURNING received_at`;
 const INSERT_ACTIVATION = `INSERT INTO pending_activations (service, edge, queued, received_at) VALUES ($2, $3, $4, ${DB_NOW})`;
-// Only the asked instances, looked up by key in each fresh edge's map of them.
-const DRAINS = `SELECT e.edge, x.id, e.instances -> x.id AS state, ${AGE_MS('e.received_at')} AS age_ms
+// Only the asked instances, looked up by key in each kept edge's map of them, with the age of the
+// newest report of any edge (drain-at-edges.ts weighs each edge's silence against it).
+const DRAINS = `SELECT e.edge, x.id, e.instances -> x.id AS state, ${AGE_MS('e.received_at')} AS age_ms,
+    ${AGE_MS('(SELECT max(received_at) FROM observed_edge_loads)')} AS newest_age_ms
   FROM observed_edge_loads e CROSS JOIN unnest($2::text[]) AS x(id)
-  WHERE ${FRESH('e.received_at', EDGE_REPORT_TTL_MS)} AND e.instances -> x.id IS NOT NULL`;
-// The leader's reads also drop what went stale (an edge that is gone, a metric no one pushes any
-// more): nothing would ever read those rows again. The SELECT sees the rows as they were before
-// the DELETE, and filters them the same way.
-const EDGE_LOADS = `WITH stale AS (DELETE FROM observed_edge_loads WHERE NOT (${FRESH('received_at', EDGE_REPORT_TTL_MS)}))
+  WHERE ${FRESH('e.received_at', EDGE_ROW_KEEP_MS)} AND e.instances -> x.id IS NOT NULL`;
+// The leader's reads also drop what went stale (an edge gone for EDGE_ROW_KEEP_MS, a metric no
+// one pushes any more): nothing would ever read those rows again. The SELECT sees the rows as
+// they were before the DELETE; the load counts only fresh reports.
+const EDGE_LOADS = `WITH stale AS (DELETE FROM observed_edge_loads WHERE NOT (${FRESH('received_at', EDGE_ROW_KEEP_MS)}))
   SELECT services FROM observed_edge_loads WHERE ${FRESH('received_at', EDGE_REPORT_TTL_MS)}`;
 const METRICS = `WITH stale AS (DELETE FROM observed_metrics WHERE NOT (${FRESH('received_at', METRIC_TTL_MS)}))
   SELECT service, metric, value, ${AGE_MS('received_at')} AS age_ms FROM observed_metrics WHERE ${FRESH('received_at', METRIC_TTL_MS)}`;
@@ -107,15 +114,17 @@ export class LoadReports {
     const rows =
       instances.length === 0
         ? []
-        : await this.db.query<{ edge: string; id: string; state: EdgeInstanceState; age_ms: number }>(DRAINS, [this.#clock.stamp(), [...instances]]);
+        : await this.db.query<{ edge: string; id: string; state: EdgeInstanceState; age_ms: number; newest_age_ms: number }>(DRAINS, [this.#clock.stamp(), [...instances]]);
     const now = this.#clock.now().getTime();
+    // without rows no edge lists any of them: `newest` is then never read
+    const newest = rows.length === 0 ? now : now - rows[0]!.newest_age_ms;
     const reports = new Map<string, EdgeDrainReport[]>();
     for (const { edge, id, state, age_ms } of rows) {
       const list = reports.get(id) ?? [];
       list.push({ edge, at: now - age_ms, instances: new Map([[id, { leaving: state.leaving, drained: state.drained }]]) });
       reports.set(id, list);
     }
-    return new Map(instances.map((id) => [id, drainAtEdges(id, reports.get(id) ?? [], now, EDGE_REPORT_TTL_MS)]));
+    return new Map(instances.map((id) => [id, drainAtEdges(id, reports.get(id) ?? [], newest, EDGE_REPORT_TTL_MS)]));
   }
 
   /** The fresh edge reports and external metrics, for one autoscaler tick; drops stale rows. */
