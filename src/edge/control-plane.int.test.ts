@@ -89,6 +89,17 @@ describe(`edge with a control plane (seed ${SEED})`, () => {
     await second.waitForVersion(12);
   });
 
+  it('says it holds nothing when it stops: its last report lists no service, so no drain waits on its word', async () => {
+    controlPlane.publish(table(50, instances));
+    const running = await start();
+    await running.waitForVersion(50);
+    const before = controlPlane.reports.length;
+    await running.close();
+    const last = controlPlane.reports.slice(before).at(-1);
+    expect(last?.services).toEqual([]);
+    expect(last?.edge).toBe('edge-test');
+  });
+
   it('refuses nothing silently: a wrong token keeps the edge on its table and retrying', async () => {
     const link = new HttpControlPlane(controlPlane.url, 'wrong');
     const lines: string[] = [];

@@ -192,8 +192,23 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       routing.close();
       pool.close();
       await Promise.all([proxy.close(), metricsServer === undefined ? undefined : new Promise<void>((resolve) => metricsServer!.close(() => resolve()))]);
+      await lastReport();
     },
   };
+
+  /**
+   * A report that lists nothing, once nothing is routed any more: the control plane waits for an
+   * edge's last word on a draining instance while no other edge has reported since
+   * (drain-at-edges.ts), so an edge that stops says it holds nothing. Best effort, within 2 s: an
+   * edge that cannot say it is waited for until the grace end, as one that crashed.
+   */
+  async function lastReport(): Promise<void> {
+    if (options.link === undefined) return;
+    const sent = options.link.pushMetrics({ ...metrics.report(), services: [] }).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([sent, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+    clearTimeout(timer);
+  }
 }
 
 /** Prometheus text at /metrics, on a listener of its own so no routed host can shadow it. */
