@@ -44,7 +44,8 @@ const NOTE = `INSERT INTO log_pollers (host_id, replica_url, replica_id, polled_
   ON CONFLICT (host_id) DO UPDATE SET replica_url = EXCLUDED.replica_url, replica_id = EXCLUDED.replica_id, polled_at = EXCLUDED.polled_at
   WHERE log_pollers.replica_id <> EXCLUDED.replica_id OR log_pollers.replica_url <> EXCLUDED.replica_url
     OR log_pollers.polled_at < now() - interval '${NOTE_EVERY_S} seconds'`;
-const POLLER = `SELECT replica_url, replica_id FROM log_pollers WHERE host_id = $1 AND polled_at > now() - interval '${FRESH_S} seconds'`;
+const POLLER = `SELECT replica_url, replica_id, extract(epoch FROM now() - polled_at)::float8 * 1000 AS age_ms
+  FROM log_pollers WHERE host_id = $1 AND polled_at > now() - interval '${FRESH_S} seconds'`;
 
 /**
  * Which replica each host's agent polls for log requests, as the replicas note it in log_pollers.
@@ -53,6 +54,24 @@ const POLLER = `SELECT replica_url, replica_id FROM log_pollers WHERE host_id = 
 export class LogPollers {
   /** this replica's process, in its notes: tells it from another replica that advertises the same URL */
   readonly id = randomUUID();
+  /** performance.now() when this process began: a note older than that is not a twin's (it may be this replica's before a restart) */
+  readonly #startedAt = performance.now();
+
+  /** ms this replica has been up */
+  get upMs(): number {
+    return performance.now() - this.#startedAt;
+  }
+
+  /**
+   * Whether a read forwarded for the replica `named` (FORWARDED_HEADER) is this one's to answer:
+   * it names this process, or no one (a replica before migration 8), or this replica before a
+   * restart (the note naming it, with this URL, was written before this process began).
+   */
+  async forwardedHere(hostId: string, named: string): Promise<boolean> {
+    if (named === UNNAMED || named === this.id || this.db.kind === 'pglite') return true;
+    const [row] = await this.db.query<{ replica_url: string; replica_id: string; age_ms: number }>(POLLER, [hostId]);
+    return row !== undefined && row.replica_id === named && row.replica_url === this.self() && row.age_ms >= this.upMs;
+  }
 
   /** `self`: the URL other replicas reach this one at; undefined while it does not listen yet */
   constructor(
@@ -79,11 +98,16 @@ export class LogPollers {
    */
   async elsewhere(hostId: string): Promise<{ url: string; id: string } | undefined> {
     if (this.db.kind === 'pglite') return undefined;
-    const [row] = await this.db.query<{ replica_url: string; replica_id: string }>(POLLER, [hostId]);
-    if (row === undefined || row.replica_id === this.id) return undefined;
-    if (row.replica_url !== this.self()) return { url: row.replica_url, id: row.replica_id };
-    // '': noted by a replica older than migration 8, which cannot say whose it is; as before, ours
-    if (row.replica_id === '') return undefined;
+    const [row] = await this.db.query<{ replica_url: string; replica_id: string; age_ms: number }>(POLLER, [hostId]);
+    if (row === undefined) return undefined;
+    if (row.replica_url !== this.self()) {
+      // our id under another URL: a replica before migration 8 rewrote the URL and left the id (its
+      // update does not know the column); it cannot check a named forward, so it gets an unnamed one
+      return { url: row.replica_url, id: row.replica_id === this.id ? '' : row.replica_id };
+    }
+    // ours; '' is a note of a replica before migration 8, which cannot say whose it is (ours, as
+    // before); and one written before this process began may be this replica's before a restart
+    if (row.replica_id === this.id || row.replica_id === '' || row.age_ms >= this.upMs) return undefined;
     throw new UnavailableError(
       `the agent of host ${hostId} polls another control-plane replica that advertises the same URL as this one (${row.replica_url}), so its logs cannot be read from here; ${sameUrlFix}`,
       { host: hostId, replica: row.replica_url },
@@ -190,7 +214,9 @@ export class InstanceLogs {
   async read(service: string, hostId: string, reading: Omit<LogRequest, 'id'>, reader: LogReader, signal: AbortSignal): Promise<AsyncIterable<string[]>> {
     if (reader.forwarded !== undefined) {
       // meant for another replica that the agent polls, and it does not poll this one
-      if (reader.forwarded !== UNNAMED && reader.forwarded !== this.pollers.id && !this.relay.polled(hostId, LIVE_POLL_MS)) {
+      // (the database away for a moment: read here, as before names were checked)
+      const here = this.relay.polled(hostId, LIVE_POLL_MS) || (await this.pollers.forwardedHere(hostId, reader.forwarded).catch(() => true));
+      if (!here) {
         throw new UnavailableError(
           `a log read for host ${hostId}, forwarded to the control-plane replica its agent polls, reached another one (it advertises ${this.pollers.url ?? 'no URL yet'}): the URL that replica advertises leads here too; ${sameUrlFix}`,
           { host: hostId, instance: reading.instance },

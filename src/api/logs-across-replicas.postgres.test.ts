@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
 import { BerthClient } from '../client/berth-client.js';
 import { startTestReplicas, until, type TestControlPlane, type TestReplicas } from './control-plane.fixture.js';
 import { testMachine } from './fake-agent.fixture.js';
+import { LogPollers } from './log-forwarding.js';
 import type { LogEntry } from './protocol/log-protocol.js';
 import { testServerUrl } from '../store/test-database.fixture.js';
 
@@ -190,6 +191,28 @@ if (testServerUrl) {
       expect(Date.now() - started).toBeLessThan(4_000); // not the 5 s wait for an agent that never comes
       // B holds box-1's poll: a read meant for another replica is still answered there
       expect(await forwardTo(b, 'the-replica-the-note-named', 'web-1')).toEqual({ instance: 'web-1', line: 'written later' }); // its last line, from the follow above
+    });
+
+    it('tells a restart from a twin: a note this replica wrote before it restarted is its own, one another process wrote since is a clash', async () => {
+      const url = 'http://replica.test:7070';
+      const before = new LogPollers(a.store.driver, () => url);
+      await before.polledHere('box-restart');
+      await sleep(50);
+      const after = new LogPollers(a.store.driver, () => url); // the same replica, restarted
+      expect(await after.elsewhere('box-restart')).toBeUndefined(); // read here, as before ids
+      expect(await after.forwardedHere('box-restart', before.id)).toBe(true);
+      const twin = new LogPollers(a.store.driver, () => url); // another process on the same URL
+      await twin.polledHere('box-restart');
+      await expect(after.elsewhere('box-restart')).rejects.toThrow(/advertises the same URL as this one/);
+      expect(await after.forwardedHere('box-restart', twin.id)).toBe(false);
+    });
+
+    it('forwards, unnamed, when a replica before migration 8 took the agent over (it rewrites the URL and leaves the id)', async () => {
+      const pollers = new LogPollers(a.store.driver, () => 'http://new.test:7070');
+      await pollers.polledHere('box-upgrade');
+      // what the old NOTE does: it knows no replica_id column
+      await a.store.driver.query(`UPDATE log_pollers SET replica_url = 'http://old.test:7070', polled_at = now() WHERE host_id = 'box-upgrade'`);
+      expect(await pollers.elsewhere('box-upgrade')).toEqual({ url: 'http://old.test:7070', id: '' });
     });
 
     it('a stale poller is passed over, and a forwarded read is not forwarded again: both wait on the local relay, as without replicas', async () => {
