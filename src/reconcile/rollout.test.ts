@@ -97,7 +97,7 @@ test('without autoRevert a failed rollout stops where it stands and says so', as
   expect(live.filter((i) => i.release === 2)).toHaveLength(1);
   expect(live.filter((i) => i.release === 1)).toHaveLength(3);
   const status = p.status.service('web');
-  expect(status?.rollout?.failure).toMatch(/autoRevert is off: the rollout is stopped/);
+  expect(status?.rollout?.failure).toMatch(/autoRevert is off: the rollout is stopped; deploy a fix or berth rollback web$/);
   expect(status?.messages[0]).toMatch(/rollout of release 2 failed/);
 
   // a host lost meanwhile is refilled with the last good release, not the failing one
@@ -119,6 +119,8 @@ test('a first release that never gets healthy stays within desired + surge and s
   for (let i = 0; i < 5; i++) await p.step(61_000);
   expect(await p.live('api')).toHaveLength(4);
   const status = p.status.service('api');
-  expect(status?.rollout?.failure).toMatch(/there is no earlier release to revert to: the rollout is stopped/);
+  expect(status?.rollout?.failure).toMatch(/there is no earlier release to revert to: the rollout is stopped; deploy a fix$/);
+  // nothing to roll back to: the advice does not name berth rollback
+  expect(status?.rollout?.failure).not.toMatch(/rollback/);
   expect((await p.store.readStream('service-api')).events.map((e) => e.type)).not.toContain('RolloutReverted');
 });

@@ -386,8 +386,8 @@ export class ProcessInstance {
       return;
     }
     const delay = this.#backoff.next(Date.now() - run.startedAt);
-    // `berth explain` shows it: whole seconds read better than a jittered ms count
-    this.#set('restarting', `restarting in ${formatDuration(delay < 1_000 ? delay : Math.round(delay / 1_000) * 1_000)}`);
+    // `berth explain` shows it: whole seconds read better than a ms count (formatDuration takes whole ms)
+    this.#set('restarting', `restarting in ${formatDuration(delay < 1_000 ? Math.round(delay) : Math.round(delay / 1_000) * 1_000)}`);
     this.#restartTimer = setTimeout(() => {
       this.#restarts++;
       void this.#spawn().catch((error: unknown) => this.#set('exited', `could not restart: ${String(error)}`));
