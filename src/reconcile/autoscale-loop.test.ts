@@ -169,6 +169,29 @@ describe('autoscale loop', () => {
     expect(await desired()).toBe(0);
   }, 120_000);
 
+  test('min 0 on rps: an open connection that carries no requests (a WebSocket) keeps the service up; idle counts from when it closes', async () => {
+    await p.createService('web', web({ min: 0, max: 5, target: { rps: 10 }, idle: '1m' }));
+    await p.settle();
+    await activateService(p.store, loads, 'web', { edge: 'edge-1', queued: 1, now: p.now() });
+    await p.settle();
+    expect(await desired()).toBe(1);
+    /** One second of an edge report: 0 rps, and `connections` pinned with nothing in flight. */
+    const tick = async (connections: number): Promise<void> => {
+      p.advance(1_000);
+      await loads.edgeReport({ edge: 'edge-1', services: [{ service: 'web', concurrency: 0, rps: 0, queued: 0, inFlight: 0, connections }] });
+      const before = await desired();
+      await loop.tick();
+      if ((await desired()) !== before) await p.settle();
+    };
+    for (let i = 0; i < 180; i++) await tick(1);
+    expect(await desired()).toBe(1);
+    for (let i = 0; i < 50; i++) await tick(0);
+    expect(await desired()).toBe(1);
+    for (let i = 0; i < 15; i++) await tick(0);
+    expect(await desired()).toBe(0);
+    expect((await decisions()).at(-1)!.reason).toContain('idle 1m: scale to zero');
+  }, 120_000);
+
   test('an activation of a fixed service at zero says how to wake it', async () => {
     await p.createService('web', { run: 'node server.js', replicas: 0 });
     await expect(activateService(p.store, loads, 'web', { edge: 'edge-1', queued: 1, now: p.now() })).rejects.toThrow(
