@@ -57,22 +57,6 @@ export class LogPollers {
   /** performance.now() when this process began: a note older than that is not a twin's (it may be this replica's before a restart) */
   readonly #startedAt = performance.now();
 
-  /** ms this replica has been up */
-  get upMs(): number {
-    return performance.now() - this.#startedAt;
-  }
-
-  /**
-   * Whether a read forwarded for the replica `named` (FORWARDED_HEADER) is this one's to answer:
-   * it names this process, or no one (a replica before migration 8), or this replica before a
-   * restart (the note naming it, with this URL, was written before this process began).
-   */
-  async forwardedHere(hostId: string, named: string): Promise<boolean> {
-    if (named === UNNAMED || named === this.id || this.db.kind === 'pglite') return true;
-    const [row] = await this.db.query<{ replica_url: string; replica_id: string; age_ms: number }>(POLLER, [hostId]);
-    return row !== undefined && row.replica_id === named && row.replica_url === this.self() && row.age_ms >= this.upMs;
-  }
-
   /** `self`: the URL other replicas reach this one at; undefined while it does not listen yet */
   constructor(
     private readonly db: SqlDriver,
@@ -82,6 +66,23 @@ export class LogPollers {
   /** The URL other replicas reach this one at; undefined while it does not listen yet. */
   get url(): string | undefined {
     return this.self();
+  }
+
+  /** The fresh note of `hostId`'s poller, and whether it was written before this process began. */
+  async #note(hostId: string): Promise<{ url: string; id: string; beforeThisProcess: boolean } | undefined> {
+    const [row] = await this.db.query<{ replica_url: string; replica_id: string; age_ms: number }>(POLLER, [hostId]);
+    return row === undefined ? undefined : { url: row.replica_url, id: row.replica_id, beforeThisProcess: row.age_ms >= performance.now() - this.#startedAt };
+  }
+
+  /**
+   * Whether a read forwarded for the replica `named` (FORWARDED_HEADER) is this one's to answer:
+   * it names this process, or no one (a replica before migration 8), or this replica before a
+   * restart (the note naming it, with this URL, was written before this process began).
+   */
+  async forwardedHere(hostId: string, named: string): Promise<boolean> {
+    if (named === UNNAMED || named === this.id || this.db.kind === 'pglite') return true;
+    const note = await this.#note(hostId);
+    return note !== undefined && note.id === named && note.url === this.self() && note.beforeThisProcess;
   }
 
   /** Notes that `hostId` polls this replica (see NOTE). */
@@ -98,19 +99,19 @@ export class LogPollers {
    */
   async elsewhere(hostId: string): Promise<{ url: string; id: string } | undefined> {
     if (this.db.kind === 'pglite') return undefined;
-    const [row] = await this.db.query<{ replica_url: string; replica_id: string; age_ms: number }>(POLLER, [hostId]);
-    if (row === undefined) return undefined;
-    if (row.replica_url !== this.self()) {
+    const note = await this.#note(hostId);
+    if (note === undefined) return undefined;
+    if (note.url !== this.self()) {
       // our id under another URL: a replica before migration 8 rewrote the URL and left the id (its
       // update does not know the column); it cannot check a named forward, so it gets an unnamed one
-      return { url: row.replica_url, id: row.replica_id === this.id ? '' : row.replica_id };
+      return { url: note.url, id: note.id === this.id ? '' : note.id };
     }
     // ours; '' is a note of a replica before migration 8, which cannot say whose it is (ours, as
     // before); and one written before this process began may be this replica's before a restart
-    if (row.replica_id === this.id || row.replica_id === '' || row.age_ms >= this.upMs) return undefined;
+    if (note.id === this.id || note.id === '' || note.beforeThisProcess) return undefined;
     throw new UnavailableError(
-      `the agent of host ${hostId} polls another control-plane replica that advertises the same URL as this one (${row.replica_url}), so its logs cannot be read from here; ${sameUrlFix}`,
-      { host: hostId, replica: row.replica_url },
+      `the agent of host ${hostId} polls another control-plane replica that advertises the same URL as this one (${note.url}), so its logs cannot be read from here; ${sameUrlFix}`,
+      { host: hostId, replica: note.url },
     );
   }
 }
