@@ -91,9 +91,8 @@ export class LoadReports {
     const services: EdgeServiceLoad[] = [];
     const instances: Record<string, EdgeInstanceState> = {};
     for (const { service, concurrency, rps, queued, inFlight, connections, instances: known } of report.services) {
-      // an edge too old to say what is open now: its mean concurrency stands in
-      const open = inFlight === undefined ? concurrency + queued : inFlight + (connections ?? 0) + queued;
-      services.push({ service, concurrency, rps, queued, open });
+      // without inFlight the row has no `open`, and the reader's stand-in applies (load-snapshot.ts)
+      services.push({ service, concurrency, rps, queued, ...(inFlight === undefined ? {} : { open: inFlight + (connections ?? 0) + queued }) });
       for (const { id, leaving, drained } of known ?? []) instances[id] = { leaving, drained };
     }
     await this.db.query(UPSERT_EDGE, [this.#clock.stamp(), report.edge, JSON.stringify(services), JSON.stringify(instances)]);

@@ -69,6 +69,7 @@ export class LoadSnapshot {
       concurrency += load.concurrency + load.queued;
       rps += load.rps;
       queued += load.queued;
+      // a row without `open` (an older replica or edge): the mean in flight and the queue stand in
       open += load.open ?? load.concurrency + load.queued;
     }
     return edges === 0 ? undefined : { concurrency, rps, queued, open, edges };
